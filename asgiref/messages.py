@@ -1,0 +1,204 @@
+"""
+The ASGI message rules (spec section 1): one pass that checks a message,
+makes an independent copy of it and measures its payload.
+"""
+from __future__ import unicode_literals
+
+import six
+
+#: Deeper nesting is refused; this also catches a message that contains itself.
+MAX_DEPTH = 100
+
+_INT64_MIN = -(1 << 63)
+_INT64_MAX = (1 << 63) - 1
+_BYTES = six.binary_type
+_TEXT = six.text_type
+_PLAIN = frozenset([float, bool, type(None)])
+_TEXT_ONLY = frozenset([_TEXT])
+_ALLOWED = "bytes, text, int, float, bool, None, list, tuple or dict"
+
+
+def checked_copy(message):
+    """
+    Return ``(copy, size)`` for a message that follows the ASGI type rules.
+
+    The copy shares nothing mutable with ``message``: later changes to either
+    are never seen by the other. Tuples come back as lists and subclasses of
+    the allowed types as the plain types, as any serialising layer delivers
+    them. ``size`` is the payload: the total length of the byte strings and
+    text strings among its values (not keys), text counted in characters.
+    It never exceeds the size of any encoding of the message.
+
+    Raises ``TypeError`` naming the offending value's path, for example
+    ``message['headers'][2][0]: bytearray is not allowed``.
+    """
+    if not isinstance(message, dict):
+        raise TypeError("message must be a dict, not %s" % _type_name(message))
+    size = [0]
+    try:
+        copy = _copy_dict(message, size, 1)
+    except _Refused as refusal:
+        raise TypeError("message%s: %s" % ("".join(reversed(refusal.path)), refusal.reason))
+    return copy, size[0]
+
+
+class _Refused(Exception):
+    """A value broke the rules; the path is collected on the way out."""
+
+    def __init__(self, reason):
+        Exception.__init__(self, reason)
+        self.reason = reason
+        self.path = []
+
+
+def _copy_dict(mapping, size, depth):
+    if depth > MAX_DEPTH:
+        raise _Refused("nested deeper than %d levels" % MAX_DEPTH)
+    if not _TEXT_ONLY.issuperset(map(type, mapping)):
+        mapping = _with_text_keys(mapping)
+    copy = {}
+    total = 0
+    key = None
+    try:
+        for key, value in mapping.items():
+            kind = type(value)
+            # Strings are most of any message: handled here, not in a call.
+            if kind is _BYTES or kind is _TEXT:
+                total += len(value)
+                copy[key] = value
+            elif kind is list:
+                copy[key] = _copy_list(value, size, depth + 1)
+            elif kind is int and _INT64_MIN <= value <= _INT64_MAX:
+                copy[key] = value
+            else:
+                copy[key] = _copy_value(value, kind, size, depth)
+    except _Refused as refusal:
+        refusal.path.append("[%s]" % _show(key))
+        raise
+    size[0] += total
+    return copy
+
+
+def _copy_list(items, size, depth):
+    if depth > MAX_DEPTH:
+        raise _Refused("nested deeper than %d levels" % MAX_DEPTH)
+    copy = []
+    append = copy.append
+    total = 0
+    try:
+        for value in items:
+            kind = type(value)
+            if kind is _BYTES or kind is _TEXT:
+                total += len(value)
+                append(value)
+            elif kind is list and len(value) == 2 and type(value[0]) is _BYTES and type(value[1]) is _BYTES:
+                # Header pairs, the commonest nesting of all, take no call.
+                total += len(value[0]) + len(value[1])
+                append([value[0], value[1]])
+            elif kind is int and _INT64_MIN <= value <= _INT64_MAX:
+                append(value)
+            elif kind is list or kind is tuple:
+                # Other lists of strings are checked here too.
+                strings = 0
+                for item in value:
+                    item_kind = type(item)
+                    if item_kind is not _BYTES and item_kind is not _TEXT:
+                        append(_copy_list(value, size, depth + 1))
+                        break
+                    strings += len(item)
+                else:
+                    total += strings
+                    append(list(value))
+            else:
+                append(_copy_value(value, kind, size, depth))
+    except _Refused as refusal:
+        # Every item before the refused one is in the copy already.
+        refusal.path.append("[%d]" % len(copy))
+        raise
+    size[0] += total
+    return copy
+
+
+def _copy_value(value, kind, size, depth):
+    if kind is _BYTES or kind is _TEXT:
+        size[0] += len(value)
+        return value
+    if kind is dict:
+        return _copy_dict(value, size, depth + 1)
+    if kind is list or kind is tuple:
+        return _copy_list(value, size, depth + 1)
+    if kind in six.integer_types:
+        if _INT64_MIN <= value <= _INT64_MAX:
+            return value
+        raise _Refused("int %d is outside the signed 64-bit range" % value)
+    if kind in _PLAIN:
+        return value
+    return _copy_subclass(value, size, depth)
+
+
+def _copy_subclass(value, size, depth):
+    """
+    Plain copies of subclasses of the allowed types (Django's SafeText, an
+    IntEnum, an OrderedDict, a namedtuple), so overrides never travel.
+    """
+    if isinstance(value, (_BYTES, _TEXT)):
+        plain = _plain_string(value)
+        size[0] += len(plain)
+        return plain
+    if isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, six.integer_types):
+        return _copy_value(int(value), int, size, depth)
+    if isinstance(value, float):
+        return float(value)
+    if isinstance(value, dict):
+        return _copy_dict(value, size, depth + 1)
+    if isinstance(value, (list, tuple)):
+        return _copy_list(value, size, depth + 1)
+    raise _Refused("%s is not allowed (values must be %s)" % (_type_name(value), _ALLOWED))
+
+
+def _plain_string(value):
+    base = _BYTES if isinstance(value, _BYTES) else _TEXT
+    # join() with a single item that is not of the exact type builds a new
+    # object of the exact type, whatever the subclass overrides.
+    return base().join([value])
+
+
+def _with_text_keys(mapping):
+    """The mapping's items with every key as plain text, or _Refused naming the bad key."""
+    converted = {}
+    for key, value in mapping.items():
+        try:
+            converted[_text_key(key)] = value
+        except _Refused as refusal:
+            refusal.path.append("[%s]" % _show(key))
+            raise
+    return converted
+
+
+def _text_key(key):
+    # On Python 2 a plain "status" literal is a byte string; accept ASCII ones
+    # there, as meaning the text they spell.
+    if type(key) is _TEXT:
+        return key
+    if six.PY2 and isinstance(key, _BYTES):
+        try:
+            return key.decode("ascii")
+        except UnicodeDecodeError:
+            pass
+    elif isinstance(key, _TEXT):
+        return _plain_string(key)
+    raise _Refused("keys must be text, not %s %s" % (_type_name(key), _show(key)))
+
+
+def _show(value):
+    shown = repr(value)
+    # Python 2 prefixes text with u; the path reads the same on both versions.
+    if six.PY2 and isinstance(value, _TEXT):
+        shown = shown[1:]
+    return shown
+
+
+def _type_name(value):
+    return type(value).__name__
