@@ -1,0 +1,228 @@
+"""
+The base class channel layers build on: the two exceptions, the API as
+stubs, name validation, per-channel capacity and the message check.
+"""
+from __future__ import unicode_literals
+
+import fnmatch
+import numbers
+import re
+import warnings
+
+import six
+
+from .messages import checked_copy
+
+#: Channel and group names must be shorter than this.
+NAME_LENGTH_LIMIT = 100
+
+_NAME_RULE = "ASCII letters, digits, '-', '_' and '.'"
+
+
+class ChannelFull(Exception):
+    """The channel is at capacity; the message was not sent."""
+
+
+class MessageTooLarge(Exception):
+    """The message is larger than the layer carries; it was not sent."""
+
+
+class BaseChannelLayer(object):
+    """
+    A channel layer's common ground. Subclasses implement the API methods;
+    the exceptions are shared by every subclass, so ``except
+    BaseChannelLayer.ChannelFull`` catches any layer's.
+    """
+
+    extensions = []
+
+    ChannelFull = ChannelFull
+    MessageTooLarge = MessageTooLarge
+
+    # The whole naming rule of spec section 2 in one match, for send (with a
+    # single-reader name's random part, any process-specific local part) and
+    # for receive (a process-specific name ends at its "!").
+    channel_name_regex = re.compile(r"[a-zA-Z0-9_.\-]+(?:\?[a-zA-Z0-9_.\-]+|![a-zA-Z0-9_.\-]*)?\Z")
+    receive_name_regex = re.compile(r"[a-zA-Z0-9_.\-]+(?:\?[a-zA-Z0-9_.\-]+|!)?\Z")
+    group_name_regex = re.compile(r"[a-zA-Z0-9_.\-]+\Z")
+
+    def __init__(self, expiry=60, group_expiry=86400, capacity=100, channel_capacity=None):
+        self.expiry = check_positive_number("expiry", expiry)
+        self.group_expiry = check_positive_number("group_expiry", group_expiry)
+        self.capacity = check_positive_int("capacity", capacity)
+        self.channel_capacity = self.compile_capacities(channel_capacity)
+
+    # The ASGI API.
+
+    def send(self, channel, message):
+        """Queue ``message`` on ``channel`` without blocking, or raise ChannelFull or MessageTooLarge."""
+        raise NotImplementedError()
+
+    def receive(self, channels, block=False):
+        """Return ``(channel, message)`` from one of ``channels``, or ``(None, None)``."""
+        raise NotImplementedError()
+
+    def receive_many(self, channels, block=False):
+        """Deprecated name of :meth:`receive`."""
+        warnings.warn("receive_many() is deprecated; use receive()", DeprecationWarning, stacklevel=2)
+        return self.receive(channels, block)
+
+    def new_channel(self, pattern):
+        """Return a new single-reader channel name: ``pattern`` (ending in ``?``) plus a random part."""
+        raise NotImplementedError()
+
+    # The groups extension.
+
+    def group_add(self, group, channel):
+        """Add ``channel`` to ``group``, or refresh its membership time."""
+        raise NotImplementedError()
+
+    def group_discard(self, group, channel):
+        """Remove ``channel`` from ``group``; no error if it is not a member."""
+        raise NotImplementedError()
+
+    def group_channels(self, group):
+        """Return the names of the channels in ``group``."""
+        raise NotImplementedError()
+
+    def send_group(self, group, message):
+        """Send ``message`` to every member of ``group``; a full member misses it, nothing raises ChannelFull."""
+        raise NotImplementedError()
+
+    # The flush extension.
+
+    def flush(self):
+        """Drop every message and every group."""
+        raise NotImplementedError()
+
+    # Capacity.
+
+    def compile_capacities(self, channel_capacity):
+        """
+        Turn a ``{glob or compiled regex: capacity}`` mapping into the list of
+        ``(compiled regex, capacity)`` that :meth:`get_capacity` reads, in the
+        mapping's order.
+        """
+        if channel_capacity is None:
+            return []
+        if not hasattr(channel_capacity, "items"):
+            raise TypeError(
+                "channel_capacity must be a mapping of glob or regex to capacity, not %s"
+                % type(channel_capacity).__name__)
+        compiled = []
+        for pattern, capacity in channel_capacity.items():
+            capacity = check_positive_int("channel_capacity[%r]" % (pattern,), capacity)
+            if isinstance(pattern, six.text_type):
+                pattern = re.compile(fnmatch.translate(pattern))
+            elif not hasattr(pattern, "match"):
+                raise TypeError(
+                    "channel_capacity keys must be glob strings or compiled regexes, not %s %r"
+                    % (type(pattern).__name__, pattern))
+            compiled.append((pattern, capacity))
+        return compiled
+
+    def get_capacity(self, channel):
+        """
+        The capacity of ``channel``: the first ``channel_capacity`` entry that
+        matches it, else ``capacity``. A process-specific channel is matched by
+        its non-local name, as all channels behind one ``!`` share a capacity.
+        """
+        name = self.non_local_name(channel)
+        for pattern, capacity in self.channel_capacity:
+            if pattern.match(name):
+                return capacity
+        return self.capacity
+
+    # Names.
+
+    def valid_channel_name(self, name, receive=False):
+        """
+        True if ``name`` is a valid channel name (for ``receive()`` if
+        ``receive`` is true); otherwise ``TypeError`` saying which rule it broke.
+        """
+        regex = self.receive_name_regex if receive else self.channel_name_regex
+        if type(name) is six.text_type and len(name) < NAME_LENGTH_LIMIT and regex.match(name):
+            return True
+        # The slow path: say which rule the name broke.
+        _check_name_type("channel", name)
+        if name.endswith("?"):
+            raise TypeError(
+                "channel name %r ends with '?': a single-reader name needs the random part "
+                "that new_channel() adds" % name)
+        if receive and self.channel_name_regex.match(name):
+            raise TypeError(
+                "cannot receive on %r: receive on its process-specific prefix %r"
+                % (name, self.non_local_name(name)))
+        if not regex.match(name):
+            raise TypeError(
+                "channel name %r is not valid: use %s, with at most one '?' or '!' type character"
+                % (name, _NAME_RULE))
+        return True
+
+    def valid_channel_names(self, names, receive=False):
+        """True if ``names`` is a non-empty list of valid channel names; otherwise ``TypeError``."""
+        if not isinstance(names, (list, tuple)) or not names:
+            raise TypeError(
+                "channel names must be a non-empty list of channel names, not %s %r"
+                % (type(names).__name__, names))
+        regex = self.receive_name_regex if receive else self.channel_name_regex
+        for name in names:
+            if not (type(name) is six.text_type and len(name) < NAME_LENGTH_LIMIT and regex.match(name)):
+                self.valid_channel_name(name, receive)
+        return True
+
+    def valid_group_name(self, name):
+        """True if ``name`` is a valid group name; otherwise ``TypeError`` saying which rule it broke."""
+        _check_name_type("group", name)
+        if not self.group_name_regex.match(name):
+            raise TypeError("group name %r is not valid: use %s only" % (name, _NAME_RULE))
+        return True
+
+    def non_local_name(self, name):
+        """
+        The part of a process-specific channel name up to and including the
+        ``!``; any other name unchanged.
+        """
+        prefix, bang, _ = name.partition("!")
+        return prefix + bang
+
+    # Messages.
+
+    def checked_message(self, message, max_size=None):
+        """
+        An independent copy of ``message`` once it passes the ASGI type rules
+        (``TypeError`` naming the offending value otherwise), raising
+        MessageTooLarge when its payload is over ``max_size`` bytes.
+        """
+        copy, size = checked_copy(message)
+        if max_size is not None and size > max_size:
+            raise self.MessageTooLarge(
+                "message payload is %d bytes; this layer carries at most %d" % (size, max_size))
+        return copy
+
+
+def _check_name_type(kind, name):
+    if not isinstance(name, six.text_type):
+        raise TypeError("%s name must be text, not %s %r" % (kind, type(name).__name__, name))
+    if len(name) >= NAME_LENGTH_LIMIT:
+        raise TypeError(
+            "%s name %r is %d characters long; names must be under %d"
+            % (kind, name, len(name), NAME_LENGTH_LIMIT))
+
+
+def check_positive_number(what, value):
+    """``value`` if it is a number above 0; otherwise TypeError or ValueError naming ``what``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError("%s must be a number, not %s %r" % (what, type(value).__name__, value))
+    if not value > 0:
+        raise ValueError("%s must be above 0, not %r" % (what, value))
+    return value
+
+
+def check_positive_int(what, value):
+    """``value`` if it is an integer of at least 1; otherwise TypeError or ValueError naming ``what``."""
+    if isinstance(value, bool) or not isinstance(value, six.integer_types):
+        raise TypeError("%s must be an integer, not %s %r" % (what, type(value).__name__, value))
+    if value < 1:
+        raise ValueError("%s must be at least 1, not %r" % (what, value))
+    return value

@@ -1,0 +1,48 @@
+import io
+import os
+import re
+
+from setuptools import find_packages, setup
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def version():
+    with io.open(os.path.join(HERE, "asgiref", "__init__.py"), encoding="utf-8") as source:
+        return re.search(r'__version__ = "([^"]+)"', source.read()).group(1)
+
+
+with io.open(os.path.join(HERE, "README.rst"), encoding="utf-8") as readme:
+    long_description = readme.read()
+
+setup(
+    name="asgiref",
+    version=version(),
+    description="Channel layers and WSGI adapters for channel-layer ASGI (ASGI 1)",
+    long_description=long_description,
+    license="BSD",
+    packages=find_packages(exclude=["tests", "tests.*", "benchmarks"]),
+    include_package_data=True,
+    python_requires=">=2.7, !=3.0.*, !=3.1.*, !=3.2.*, !=3.3.*, !=3.4.*, !=3.5.*",
+    install_requires=["six"],
+    classifiers=[
+        "Development Status :: 5 - Production/Stable",
+        "Environment :: Web Environment",
+        "Intended Audience :: Developers",
+        "License :: OSI Approved :: BSD License",
+        "Operating System :: OS Independent",
+        "Programming Language :: Python",
+        "Programming Language :: Python :: 2",
+        "Programming Language :: Python :: 2.7",
+        "Programming Language :: Python :: 3",
+        "Programming Language :: Python :: 3.6",
+        "Programming Language :: Python :: 3.7",
+        "Programming Language :: Python :: 3.8",
+        "Programming Language :: Python :: 3.9",
+        "Programming Language :: Python :: 3.10",
+        "Programming Language :: Python :: 3.11",
+        "Programming Language :: Python :: 3.12",
+        "Programming Language :: Python :: 3.13",
+        "Topic :: Internet :: WWW/HTTP",
+    ],
+)
