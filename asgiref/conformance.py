@@ -1,0 +1,495 @@
+"""
+The ASGI 1 conformance suite: every promise of spec sections 1-4 that a
+channel layer can be held to, as a ``unittest.TestCase`` base class.
+
+    from asgiref.conformance import ConformanceTestCase
+
+    class MyLayerTests(ConformanceTestCase):
+        channel_layer = MyLayer(expiry=1, group_expiry=2, capacity=5)
+        expiry_delay = 1.1
+        capacity_limit = 5
+
+The layer should start empty. It is flushed before each test if it lists the
+``flush`` extension. Tests of an extension run only when the layer lists it.
+
+Promises newer than asgiref 1.1 are checked only for a layer that opts in,
+so a layer that passed 1.1's suite passes this one unchanged:
+
+``strict_messages``
+    ``send`` and ``send_group`` refuse anything but the ASGI message types
+    with ``TypeError``, and tuples arrive as lists.
+``message_size_limit``
+    The payload size (bytes) above which the layer raises MessageTooLarge.
+    A message of 1 MB must still go through.
+``blocking_receive``
+    ``receive(block=True)`` waits for, and wakes on, a send from another
+    thread.
+``expiry_leaves_groups``
+    A channel whose message expired unread leaves every group it was in.
+"""
+from __future__ import unicode_literals
+
+import threading
+import time
+import unittest
+
+import six
+
+_STATISTICS = frozenset([
+    "messages_count", "messages_pending", "messages_max_age", "channel_full_count",
+    "messages_count_per_second", "channel_full_count_per_second",
+])
+
+# The methods each extension of spec section 3 requires.
+_EXTENSION_METHODS = {
+    "groups": ["group_add", "group_discard", "group_channels", "send_group"],
+    "flush": ["flush"],
+    "statistics": ["global_statistics", "channel_statistics"],
+    "async": ["receive_async"],
+    "twisted": ["receive_twisted"],
+}
+
+
+class ConformanceTestCase(unittest.TestCase):
+    """Subclass this, setting ``channel_layer`` and ``expiry_delay``, to check a layer."""
+
+    #: The layer under test.
+    channel_layer = None
+    #: Seconds to wait for a message to expire: a little over the layer's expiry.
+    expiry_delay = None
+    #: The layer's capacity for the test channels; None skips the capacity tests.
+    capacity_limit = None
+    #: How many receive calls a test may spend before deciding nothing is there.
+    receive_tries = 1
+
+    strict_messages = False
+    message_size_limit = None
+    blocking_receive = False
+    expiry_leaves_groups = False
+
+    @classmethod
+    def setUpClass(cls):
+        if cls is ConformanceTestCase:
+            raise unittest.SkipTest("the conformance suite runs in subclasses that set channel_layer")
+        super(ConformanceTestCase, cls).setUpClass()
+
+    def setUp(self):
+        if self.channel_layer is None:
+            raise ValueError("set channel_layer on %s to the layer to test" % type(self).__name__)
+        if self.expiry_delay is None:
+            raise ValueError("set expiry_delay on %s to a little over the layer's expiry" % type(self).__name__)
+        if "flush" in self.channel_layer.extensions:
+            self.channel_layer.flush()
+
+    # Helpers.
+
+    def receive(self, channels):
+        """Receive as the layer allows: up to ``receive_tries`` calls."""
+        for _ in range(self.receive_tries):
+            channel, message = self.channel_layer.receive(channels)
+            if channel is not None:
+                return channel, message
+        return None, None
+
+    def assertNothingOn(self, channels):
+        self.assertEqual(self.receive(channels), (None, None))
+
+    def requires_extension(self, extension):
+        if extension not in self.channel_layer.extensions:
+            raise unittest.SkipTest("the layer does not list the %r extension" % extension)
+
+    def requires(self, promise):
+        if not getattr(self, promise):
+            raise unittest.SkipTest("set %s on the test case to check this promise" % promise)
+
+    def requires_capacity(self, at_least=1):
+        if self.capacity_limit is None or self.capacity_limit < at_least:
+            raise unittest.SkipTest("set capacity_limit (at least %d) to check capacity" % at_least)
+
+    # Sending and receiving.
+
+    def test_send_and_receive(self):
+        for colour in ("red", "green", "blue"):
+            self.channel_layer.send("conformance.colours", {"colour": colour})
+        received = [self.receive(["conformance.colours"]) for _ in range(3)]
+        self.assertEqual([channel for channel, _ in received], ["conformance.colours"] * 3)
+        # A normal channel may be sharded: every message arrives, order is best-effort.
+        self.assertEqual(sorted(message["colour"] for _, message in received), ["blue", "green", "red"])
+        self.assertNothingOn(["conformance.colours"])
+
+    def test_receive_with_nothing_waiting_returns_a_pair_of_none(self):
+        self.assertEqual(self.channel_layer.receive(["conformance.empty"]), (None, None))
+
+    def test_receive_on_several_channels_finds_the_one_with_a_message(self):
+        self.channel_layer.send("conformance.second", {"n": 2})
+        self.assertEqual(
+            self.receive(["conformance.first", "conformance.second"]), ("conformance.second", {"n": 2}))
+
+    def test_receive_on_several_channels_misses_none(self):
+        self.channel_layer.send("conformance.left", {"side": "left"})
+        self.channel_layer.send("conformance.right", {"side": "right"})
+        channels = ["conformance.left", "conformance.right"]
+        received = sorted(self.receive(channels)[0] for _ in range(2))
+        self.assertEqual(received, channels)
+        self.assertNothingOn(channels)
+
+    # Process-specific channels.
+
+    def test_prefix_receive_gets_every_local_channel_with_its_full_name_in_order(self):
+        self.channel_layer.send("conformance.process!one", {"n": 1})
+        self.channel_layer.send("conformance.process!two", {"n": 2})
+        self.channel_layer.send("conformance.process!one", {"n": 3})
+        received = [self.receive(["conformance.process!"]) for _ in range(3)]
+        self.assertEqual(received, [
+            ("conformance.process!one", {"n": 1}),
+            ("conformance.process!two", {"n": 2}),
+            ("conformance.process!one", {"n": 3}),
+        ])
+        self.assertNothingOn(["conformance.process!"])
+
+    def test_receive_on_a_local_process_channel_is_refused(self):
+        with self.assertRaises(Exception):
+            self.channel_layer.receive(["conformance.process!one"])
+
+    # Single-reader channels.
+
+    def test_new_channel_makes_a_single_reader_name(self):
+        name = self.channel_layer.new_channel("conformance.reply?")
+        self.assertIsInstance(name, six.text_type)
+        self.assertTrue(name.startswith("conformance.reply?"))
+        self.assertGreater(len(name), len("conformance.reply?"))
+        self.assertEqual(name.count("?"), 1)
+        self.assertNotIn("!", name)
+
+    def test_single_reader_channel_delivers_in_order(self):
+        name = self.channel_layer.new_channel("conformance.reply?")
+        for n in range(5):
+            self.channel_layer.send(name, {"n": n})
+        self.assertEqual([self.receive([name]) for _ in range(5)], [(name, {"n": n}) for n in range(5)])
+        self.assertNothingOn([name])
+
+    def test_new_channel_names_differ(self):
+        names = set(self.channel_layer.new_channel("conformance.reply?") for _ in range(50))
+        self.assertEqual(len(names), 50)
+
+    def test_new_channel_name_is_not_in_use(self):
+        first = self.channel_layer.new_channel("conformance.reply?")
+        self.channel_layer.send(first, {"value": "waiting"})
+        second = self.channel_layer.new_channel("conformance.reply?")
+        self.assertNotEqual(first, second)
+        self.assertEqual(self.receive([second, first]), (first, {"value": "waiting"}))
+
+    def test_new_channel_refuses_patterns_not_ending_in_a_question_mark(self):
+        for pattern in ("conformance.process!", "conformance.normal"):
+            with self.assertRaises(Exception):
+                self.channel_layer.new_channel(pattern)
+
+    # Message contents.
+
+    def test_byte_strings_and_text_keep_their_type_and_value_nested(self):
+        message = {
+            "bytes": b"\xc2\xa3 \x00\x01\xff",
+            "text": "\u00a3 \x00 \U0001F612",
+            "empty": [b"", ""],
+            "nested": {"deeper": [{"bytes": b"\x00", "text": "\U0001F600\u2603"}]},
+        }
+        self.channel_layer.send("conformance.strings", message)
+        _, received = self.receive(["conformance.strings"])
+        self.assertEqual(received, message)
+        self.assertIsInstance(received["bytes"], six.binary_type)
+        self.assertIsInstance(received["text"], six.text_type)
+        self.assertIsInstance(received["empty"][0], six.binary_type)
+        self.assertIsInstance(received["empty"][1], six.text_type)
+        self.assertIsInstance(received["nested"]["deeper"][0]["bytes"], six.binary_type)
+        self.assertIsInstance(received["nested"]["deeper"][0]["text"], six.text_type)
+        self.assertEqual(len(received["text"]), 5)
+
+    def test_numbers_booleans_and_none_keep_their_value(self):
+        message = {"ints": [0, -1, 2 ** 63 - 1, -2 ** 63], "float": 0.25, "yes": True, "no": False, "none": None}
+        self.channel_layer.send("conformance.scalars", message)
+        _, received = self.receive(["conformance.scalars"])
+        self.assertEqual(received, message)
+        self.assertIs(received["yes"], True)
+        self.assertIs(received["no"], False)
+
+    def test_changing_a_message_after_send_changes_nothing_received(self):
+        message = {"list": [1, 2, 3], "dict": {"key": "value"}, "headers": [[b"a", b"b"]]}
+        self.channel_layer.send("conformance.mutation", message)
+        message["list"][0] = "changed"
+        message["dict"]["key"] = "changed"
+        message["headers"][0][1] = b"changed"
+        message["added"] = True
+        _, received = self.receive(["conformance.mutation"])
+        self.assertEqual(received, {"list": [1, 2, 3], "dict": {"key": "value"}, "headers": [[b"a", b"b"]]})
+
+    # Expiry.
+
+    def test_an_unread_message_expires(self):
+        self.channel_layer.send("conformance.expiry", {"value": "stale"})
+        time.sleep(self.expiry_delay)
+        self.assertNothingOn(["conformance.expiry"])
+
+    # Capacity.
+
+    def test_a_channel_at_capacity_raises_channel_full(self):
+        self.requires_capacity()
+        for _ in range(self.capacity_limit):
+            self.channel_layer.send("conformance.capacity", {"full": False})
+        with self.assertRaises(self.channel_layer.ChannelFull):
+            self.channel_layer.send("conformance.capacity", {"full": True})
+
+    def test_receiving_from_a_full_channel_makes_room(self):
+        self.requires_capacity()
+        for _ in range(self.capacity_limit):
+            self.channel_layer.send("conformance.capacity", {"first": True})
+        self.assertEqual(self.receive(["conformance.capacity"])[0], "conformance.capacity")
+        self.channel_layer.send("conformance.capacity", {"first": False})
+
+    def test_process_specific_channels_share_their_prefixs_capacity(self):
+        self.requires_capacity(2)
+        for n in range(self.capacity_limit):
+            self.channel_layer.send("conformance.shared!%d" % n, {"n": n})
+        with self.assertRaises(self.channel_layer.ChannelFull):
+            self.channel_layer.send("conformance.shared!last", {"n": "last"})
+
+    # Groups.
+
+    def test_send_group_reaches_every_member(self):
+        self.requires_extension("groups")
+        self.channel_layer.group_add("conformance-group", "conformance.member1")
+        self.channel_layer.group_add("conformance-group", "conformance.member2")
+        self.channel_layer.send_group("conformance-group", {"value": "hello"})
+        self.assertEqual(self.receive(["conformance.member1"]), ("conformance.member1", {"value": "hello"}))
+        self.assertEqual(self.receive(["conformance.member2"]), ("conformance.member2", {"value": "hello"}))
+
+    def test_a_discarded_channel_gets_nothing(self):
+        self.requires_extension("groups")
+        self.channel_layer.group_add("conformance-group", "conformance.stays")
+        self.channel_layer.group_add("conformance-group", "conformance.leaves")
+        self.channel_layer.group_discard("conformance-group", "conformance.leaves")
+        self.channel_layer.send_group("conformance-group", {"value": "hello"})
+        self.assertEqual(self.receive(["conformance.stays"])[0], "conformance.stays")
+        self.assertNothingOn(["conformance.leaves"])
+
+    def test_adding_a_member_twice_delivers_once(self):
+        self.requires_extension("groups")
+        self.channel_layer.group_add("conformance-group", "conformance.twice")
+        self.channel_layer.group_add("conformance-group", "conformance.twice")
+        self.channel_layer.send_group("conformance-group", {"value": "once"})
+        self.assertEqual(self.receive(["conformance.twice"])[0], "conformance.twice")
+        self.assertNothingOn(["conformance.twice"])
+
+    def test_discarding_a_non_member_is_silent(self):
+        self.requires_extension("groups")
+        self.channel_layer.group_discard("conformance-nobody", "conformance.stranger")
+        self.channel_layer.group_add("conformance-group", "conformance.member")
+        self.channel_layer.group_discard("conformance-group", "conformance.stranger")
+        self.assertEqual(list(self.channel_layer.group_channels("conformance-group")), ["conformance.member"])
+
+    def test_group_channels_lists_the_members(self):
+        self.requires_extension("groups")
+        for member in ("conformance.a", "conformance.b", "conformance.c"):
+            self.channel_layer.group_add("conformance-group", member)
+        self.assertEqual(
+            set(self.channel_layer.group_channels("conformance-group")),
+            set(["conformance.a", "conformance.b", "conformance.c"]))
+        self.channel_layer.group_discard("conformance-group", "conformance.b")
+        self.assertEqual(
+            set(self.channel_layer.group_channels("conformance-group")), set(["conformance.a", "conformance.c"]))
+        self.assertEqual(list(self.channel_layer.group_channels("conformance-empty")), [])
+
+    def test_send_group_reaches_process_specific_members(self):
+        self.requires_extension("groups")
+        self.channel_layer.group_add("conformance-group", "conformance.process!one")
+        self.channel_layer.group_add("conformance-group", "conformance.process!two")
+        self.channel_layer.send_group("conformance-group", {"value": "hello"})
+        received = [self.receive(["conformance.process!"]) for _ in range(2)]
+        self.assertEqual(
+            sorted(received), [("conformance.process!one", {"value": "hello"}),
+                               ("conformance.process!two", {"value": "hello"})])
+        self.assertNothingOn(["conformance.process!"])
+
+    def test_send_group_to_a_full_member_never_raises(self):
+        self.requires_extension("groups")
+        self.requires_capacity()
+        self.channel_layer.group_add("conformance-group", "conformance.full")
+        for n in range(self.capacity_limit + 2):
+            self.channel_layer.send_group("conformance-group", {"n": n})
+        received = [self.receive(["conformance.full"]) for _ in range(self.capacity_limit)]
+        self.assertEqual(sorted(message["n"] for _, message in received), list(range(self.capacity_limit)))
+        self.assertNothingOn(["conformance.full"])
+
+    def test_a_membership_lapses_after_group_expiry(self):
+        self.requires_extension("groups")
+        group_expiry = getattr(self.channel_layer, "group_expiry", None)
+        self.assertIsNotNone(group_expiry, "a layer with groups must have group_expiry")
+        if group_expiry > 20:
+            raise unittest.SkipTest("group_expiry is too long to wait for (over 20 seconds)")
+        self.channel_layer.group_add("conformance-group", "conformance.lapses")
+        time.sleep(group_expiry + 1)
+        self.channel_layer.send_group("conformance-group", {"value": "too late"})
+        self.assertNothingOn(["conformance.lapses"])
+
+    def test_a_channel_whose_message_expired_leaves_its_groups(self):
+        self.requires_extension("groups")
+        self.requires("expiry_leaves_groups")
+        self.channel_layer.group_add("conformance-group", "conformance.gone")
+        self.channel_layer.group_add("conformance-group", "conformance.reading")
+        self.channel_layer.send_group("conformance-group", {"value": "unread"})
+        self.receive(["conformance.reading"])
+        time.sleep(self.expiry_delay)
+        self.assertNothingOn(["conformance.gone"])
+        self.assertEqual(list(self.channel_layer.group_channels("conformance-group")), ["conformance.reading"])
+
+    # Flush.
+
+    def test_flush_drops_messages(self):
+        self.requires_extension("flush")
+        self.channel_layer.send("conformance.flushed", {"value": "gone"})
+        self.channel_layer.send("conformance.process!local", {"value": "gone"})
+        self.channel_layer.flush()
+        self.assertNothingOn(["conformance.flushed", "conformance.process!"])
+
+    def test_flush_drops_groups(self):
+        self.requires_extension("flush")
+        self.requires_extension("groups")
+        self.channel_layer.group_add("conformance-group", "conformance.flushed")
+        self.channel_layer.flush()
+        self.channel_layer.send_group("conformance-group", {"value": "nobody"})
+        self.assertNothingOn(["conformance.flushed"])
+        self.assertEqual(list(self.channel_layer.group_channels("conformance-group")), [])
+
+    # Exceptions and extensions.
+
+    def test_both_exceptions_are_layer_attributes(self):
+        self.assertTrue(issubclass(self.channel_layer.ChannelFull, Exception))
+        self.assertTrue(issubclass(self.channel_layer.MessageTooLarge, Exception))
+
+    def test_each_listed_extension_has_its_methods(self):
+        for extension in self.channel_layer.extensions:
+            for method in _EXTENSION_METHODS.get(extension, []):
+                self.assertTrue(
+                    callable(getattr(self.channel_layer, method, None)),
+                    "the layer lists %r but has no %s()" % (extension, method))
+
+    def test_async_is_listed_if_and_only_if_receive_async_exists(self):
+        listed = "async" in self.channel_layer.extensions
+        self.assertEqual(
+            listed, hasattr(self.channel_layer, "receive_async"),
+            "'async' must be listed exactly when the layer has receive_async()")
+
+    # Statistics.
+
+    def assertStatistics(self, statistics):
+        self.assertIsInstance(statistics, dict)
+        self.assertLessEqual(set(statistics), _STATISTICS, "unknown statistics keys")
+        for key, value in statistics.items():
+            self.assertIsInstance(value, six.integer_types + (float,), key)
+            self.assertGreaterEqual(value, 0, key)
+
+    def test_global_statistics(self):
+        self.requires_extension("statistics")
+        self.channel_layer.send("conformance.counted", {"n": 1})
+        self.assertStatistics(self.channel_layer.global_statistics())
+
+    def test_channel_statistics(self):
+        self.requires_extension("statistics")
+        self.channel_layer.send("conformance.counted", {"n": 1})
+        self.channel_layer.send("conformance.counted", {"n": 2})
+        statistics = self.channel_layer.channel_statistics("conformance.counted")
+        self.assertStatistics(statistics)
+        if "messages_pending" in statistics:
+            self.assertEqual(statistics["messages_pending"], 2)
+        if "messages_count" in statistics:
+            self.assertGreaterEqual(statistics["messages_count"], 2)
+
+    # Opt-in: strict message types.
+
+    def test_a_message_that_is_not_a_dict_is_refused(self):
+        self.requires("strict_messages")
+        for message in (None, [("key", "value")], "text", b"bytes"):
+            with self.assertRaises(TypeError):
+                self.channel_layer.send("conformance.strict", message)
+        self.assertNothingOn(["conformance.strict"])
+
+    def test_values_outside_the_asgi_types_are_refused(self):
+        self.requires("strict_messages")
+        for value in (bytearray(b"x"), set([1]), object(), 1j, 2 ** 63, -2 ** 63 - 1):
+            with self.assertRaises(TypeError):
+                self.channel_layer.send("conformance.strict", {"nested": [{"value": value}]})
+        with self.assertRaises(TypeError):
+            self.channel_layer.send("conformance.strict", {1: "non-text key"})
+        self.assertNothingOn(["conformance.strict"])
+
+    def test_send_group_refuses_bad_values_before_sending_anything(self):
+        self.requires("strict_messages")
+        self.requires_extension("groups")
+        self.channel_layer.group_add("conformance-group", "conformance.strict")
+        with self.assertRaises(TypeError):
+            self.channel_layer.send_group("conformance-group", {"value": set()})
+        self.assertNothingOn(["conformance.strict"])
+
+    def test_tuples_arrive_as_lists(self):
+        self.requires("strict_messages")
+        self.channel_layer.send("conformance.tuples", {"pair": (b"a", (1, 2))})
+        _, received = self.receive(["conformance.tuples"])
+        self.assertEqual(received, {"pair": [b"a", [1, 2]]})
+        self.assertIsInstance(received["pair"], list)
+
+    # Opt-in: message size.
+
+    def test_a_one_megabyte_message_goes_through(self):
+        self.requires("message_size_limit")
+        body = b"x" * (1000 * 1000 - 100)
+        self.channel_layer.send("conformance.large", {"body": body})
+        _, received = self.receive(["conformance.large"])
+        self.assertEqual(received["body"], body)
+
+    def test_a_message_over_the_limit_raises_message_too_large(self):
+        self.requires("message_size_limit")
+        self.channel_layer.send("conformance.large", {"n": 1})
+        with self.assertRaises(self.channel_layer.MessageTooLarge):
+            self.channel_layer.send("conformance.large", {"body": b"x" * (self.message_size_limit + 1)})
+        self.assertEqual(self.receive(["conformance.large"]), ("conformance.large", {"n": 1}))
+        self.assertNothingOn(["conformance.large"])
+
+    def test_send_group_over_the_limit_raises_message_too_large(self):
+        self.requires("message_size_limit")
+        self.requires_extension("groups")
+        self.channel_layer.group_add("conformance-group", "conformance.large")
+        with self.assertRaises(self.channel_layer.MessageTooLarge):
+            self.channel_layer.send_group("conformance-group", {"body": b"x" * (self.message_size_limit + 1)})
+        self.assertNothingOn(["conformance.large"])
+
+    # Opt-in: blocking receive.
+
+    def receive_blocking_in_thread(self, channels):
+        """Start a thread that receives with block=True until it gets a message (at most 10 s)."""
+        result = []
+
+        def receive():
+            deadline = time.time() + 10
+            while time.time() < deadline:
+                channel, message = self.channel_layer.receive(channels, block=True)
+                if channel is not None:
+                    result.append((channel, message))
+                    return
+        thread = threading.Thread(target=receive)
+        thread.daemon = True
+        thread.start()
+        return thread, result
+
+    def test_blocking_receive_returns_a_waiting_message(self):
+        self.requires("blocking_receive")
+        self.channel_layer.send("conformance.blocking", {"n": 1})
+        self.assertEqual(
+            self.channel_layer.receive(["conformance.blocking"], block=True), ("conformance.blocking", {"n": 1}))
+
+    def test_blocking_receive_wakes_on_a_send_from_another_thread(self):
+        self.requires("blocking_receive")
+        thread, result = self.receive_blocking_in_thread(["conformance.idle", "conformance.process!"])
+        time.sleep(0.2)
+        self.assertEqual(result, [], "receive(block=True) returned before anything was sent")
+        self.channel_layer.send("conformance.process!local", {"n": 1})
+        thread.join(10)
+        self.assertEqual(result, [("conformance.process!local", {"n": 1})])

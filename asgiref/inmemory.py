@@ -1,0 +1,384 @@
+"""
+An in-process, thread-safe channel layer. ``channel_layer`` is a ready-made
+instance that every ASGI program in one process can share.
+"""
+from __future__ import unicode_literals
+
+import base64
+import heapq
+import os
+import threading
+import time
+from collections import OrderedDict, deque
+
+import six
+
+from .base_layer import BaseChannelLayer, check_positive_int, check_positive_number
+
+# Expiry must not jump with the wall clock; Python 2 has no monotonic clock.
+_clock = getattr(time, "monotonic", time.time)
+
+#: Group schedules are rebuilt once stale entries outnumber live ones by this
+#: factor, so discarded memberships never pile up for a whole group_expiry.
+_STALE_FACTOR = 2
+
+
+class ChannelLayer(BaseChannelLayer):
+    """
+    Channels, groups and statistics held in this process's memory.
+
+    Every method is safe to call from any thread. A message is copied when
+    sent; ``receive(block=True)`` sleeps until a message for one of its
+    channels is sent from any thread, or ``receive_timeout`` seconds pass.
+    Messages whose payload is over ``max_message_size`` bytes (``None``: no
+    limit) raise MessageTooLarge.
+    """
+
+    extensions = ["groups", "flush", "statistics"]
+
+    def __init__(self, expiry=60, group_expiry=86400, capacity=100, channel_capacity=None,
+                 max_message_size=1024 * 1024, receive_timeout=5):
+        super(ChannelLayer, self).__init__(
+            expiry=expiry,
+            group_expiry=group_expiry,
+            capacity=capacity,
+            channel_capacity=channel_capacity,
+        )
+        if max_message_size is not None:
+            check_positive_int("max_message_size", max_message_size)
+        self.max_message_size = max_message_size
+        self.receive_timeout = check_positive_number("receive_timeout", receive_timeout)
+        self._lock = threading.Lock()
+        self._waiters = {}
+        self._sent = 0
+        self._full = 0
+        self._empty()
+
+    def _empty(self):
+        # Queue name (a process-specific channel's non-local name) -> _Queue.
+        self._queues = {}
+        # Heap of (when to look at a queue again, queue name): one entry for
+        # each queue, so expiry never scans channels that have nothing due.
+        self._queue_schedule = []
+        # Group -> {member channel: time of its last group_add}.
+        self._groups = {}
+        # Member channel -> set of its groups, to leave them all at once.
+        self._memberships = {}
+        self._membership_count = 0
+        # Heap of (when a membership may lapse, group, channel).
+        self._group_schedule = []
+        self._pending = 0
+
+    # The ASGI API.
+
+    def send(self, channel, message):
+        """
+        Queue a copy of ``message`` on ``channel``. Raises ChannelFull when the
+        channel holds its capacity (``get_capacity``), MessageTooLarge when the
+        payload is over ``max_message_size``, TypeError for a bad name or value.
+        """
+        self.valid_channel_name(channel)
+        message = self.checked_message(message, self.max_message_size)
+        name = self.non_local_name(channel) if "!" in channel else channel
+        capacity = self.get_capacity(name)
+        with self._lock:
+            now = self._reclaim()
+            if not self._put(name, channel, message, capacity, now):
+                raise self.ChannelFull("channel %r is at its capacity of %d messages" % (channel, capacity))
+
+    def receive(self, channels, block=False):
+        """
+        Take the message that has waited longest on any of ``channels``
+        (a process-specific prefix such as ``"daphne.response.X!"`` takes
+        messages for every channel behind it) and return ``(channel,
+        message)`` with the full channel name, or ``(None, None)``.
+        """
+        self.valid_channel_names(channels, receive=True)
+        names = [self.non_local_name(channel) if "!" in channel else channel for channel in channels]
+        with self._lock:
+            found = self._take(names, self._reclaim())
+            if found is None and block:
+                found = self._wait(names)
+        return found or (None, None)
+
+    def new_channel(self, pattern):
+        """A single-reader channel name not in use: ``pattern`` (ending in ``?``) plus 12 random characters."""
+        if not isinstance(pattern, six.text_type) or not pattern.endswith("?"):
+            raise TypeError("new_channel() needs a pattern ending in '?', not %r" % (pattern,))
+        while True:
+            name = pattern + _random_part()
+            self.valid_channel_name(name)
+            with self._lock:
+                if name not in self._queues:
+                    return name
+
+    # The groups extension.
+
+    def group_add(self, group, channel):
+        """Add ``channel`` to ``group``; adding it again restarts its ``group_expiry``."""
+        self.valid_group_name(group)
+        self.valid_channel_name(channel)
+        with self._lock:
+            now = self._reclaim()
+            members = self._groups.setdefault(group, {})
+            if channel not in members:
+                heapq.heappush(self._group_schedule, (now + self.group_expiry, group, channel))
+                self._memberships.setdefault(channel, set()).add(group)
+                self._membership_count += 1
+            members[channel] = now
+
+    def group_discard(self, group, channel):
+        """Remove ``channel`` from ``group`` if it is a member."""
+        self.valid_group_name(group)
+        self.valid_channel_name(channel)
+        with self._lock:
+            self._reclaim()
+            self._leave(group, channel)
+            self._prune_group_schedule()
+
+    def group_channels(self, group):
+        """A list of the channels in ``group`` now; later changes do not show in it."""
+        self.valid_group_name(group)
+        with self._lock:
+            self._reclaim()
+            return list(self._groups.get(group, ()))
+
+    def send_group(self, group, message):
+        """
+        Send a copy of ``message`` to every channel in ``group``. A member at
+        capacity misses it (counted as ChannelFull in the statistics); only
+        MessageTooLarge or TypeError is raised, before anything is sent.
+        """
+        self.valid_group_name(group)
+        message = self.checked_message(message, self.max_message_size)
+        with self._lock:
+            self._reclaim()
+            members = list(self._groups.get(group, ()))
+        if not members:
+            return
+        # Copies are made outside the lock; each member gets its own.
+        copies = [message] + [self.checked_message(message) for _ in members[1:]]
+        targets = [(self.non_local_name(channel), channel) for channel in members]
+        capacities = [self.get_capacity(name) for name, _ in targets]
+        with self._lock:
+            now = self._reclaim()
+            for (name, channel), copy, capacity in zip(targets, copies, capacities):
+                self._put(name, channel, copy, capacity, now)
+
+    # The flush extension.
+
+    def flush(self):
+        """Drop every message and group; receivers blocked now keep waiting for new messages."""
+        with self._lock:
+            self._empty()
+
+    # The statistics extension.
+
+    def global_statistics(self):
+        """``messages_count`` sent since start, ``messages_pending`` now, ``channel_full_count`` since start."""
+        with self._lock:
+            self._reclaim()
+            return {
+                "messages_count": self._sent,
+                "messages_pending": self._pending,
+                "channel_full_count": self._full,
+            }
+
+    def channel_statistics(self, channel):
+        """
+        ``messages_count``, ``messages_pending``, ``messages_max_age`` (seconds)
+        and ``channel_full_count`` of one channel (all channels behind one
+        process-specific prefix count together). A channel with nothing sent
+        to it for ``expiry`` seconds is forgotten and starts again from zero.
+        """
+        self.valid_channel_name(channel)
+        name = self.non_local_name(channel)
+        with self._lock:
+            now = self._reclaim()
+            queue = self._queues.get(name)
+            if queue is None:
+                return {"messages_count": 0, "messages_pending": 0, "messages_max_age": 0, "channel_full_count": 0}
+            return {
+                "messages_count": queue.sent,
+                "messages_pending": len(queue),
+                "messages_max_age": now - queue[0][0] if queue else 0,
+                "channel_full_count": queue.full,
+            }
+
+    # Internals; every method below runs with the lock held.
+
+    def _put(self, name, channel, message, capacity, now):
+        """Queue a message, or count a ChannelFull and return False."""
+        queue = self._queues.get(name)
+        if queue is None:
+            queue = self._queues[name] = _Queue()
+            heapq.heappush(self._queue_schedule, (now + self.expiry, name))
+        if len(queue) >= capacity:
+            queue.full += 1
+            self._full += 1
+            return False
+        queue.append((now, channel, message))
+        queue.sent += 1
+        queue.last_sent = now
+        self._sent += 1
+        self._pending += 1
+        waiters = self._waiters.get(name)
+        if waiters:
+            waiter = next(iter(waiters))
+            self._unregister(waiter)
+            waiter.condition.notify()
+        return True
+
+    def _take(self, names, now):
+        """Pop the oldest live message among the named queues, or return None."""
+        oldest = None
+        sent_before = now - self.expiry
+        for name in names:
+            queue = self._queues.get(name)
+            if queue:
+                if queue[0][0] <= sent_before:
+                    self._expire(queue, now)
+                    if not queue:
+                        continue
+                if oldest is None or queue[0][0] < oldest[0][0]:
+                    oldest = queue
+        if oldest is None:
+            return None
+        self._pending -= 1
+        _, channel, message = oldest.popleft()
+        return channel, message
+
+    def _wait(self, names):
+        """Sleep until a send to one of the named queues wakes us, or the timeout."""
+        deadline = _clock() + self.receive_timeout
+        waiter = _Waiter(self._lock, names)
+        try:
+            while True:
+                self._register(waiter)
+                remaining = deadline - _clock()
+                if remaining > 0:
+                    waiter.condition.wait(remaining)
+                found = self._take(names, self._reclaim())
+                if found is not None or _clock() >= deadline:
+                    return found
+        finally:
+            self._unregister(waiter)
+
+    def _register(self, waiter):
+        if not waiter.registered:
+            waiter.registered = True
+            for name in waiter.names:
+                self._waiters.setdefault(name, OrderedDict())[waiter] = None
+
+    def _unregister(self, waiter):
+        # A woken waiter leaves every queue it waited on at once, so each send
+        # wakes a different waiter and no message is left with sleepers.
+        if waiter.registered:
+            waiter.registered = False
+            for name in waiter.names:
+                waiters = self._waiters[name]
+                waiters.pop(waiter, None)
+                if not waiters:
+                    del self._waiters[name]
+
+    def _reclaim(self):
+        """Drop what expired, on every channel and group; return the time."""
+        now = _clock()
+        # Most calls find nothing due: two comparisons, no loop.
+        queues_due = self._queue_schedule and self._queue_schedule[0][0] <= now
+        if queues_due or (self._group_schedule and self._group_schedule[0][0] <= now):
+            self._reclaim_due(now)
+        return now
+
+    def _reclaim_due(self, now):
+        schedule = self._queue_schedule
+        while schedule and schedule[0][0] <= now:
+            _, name = heapq.heappop(schedule)
+            queue = self._queues[name]
+            self._expire(queue, now)
+            if queue:
+                heapq.heappush(schedule, (queue[0][0] + self.expiry, name))
+            elif queue.last_sent + self.expiry > now:
+                heapq.heappush(schedule, (queue.last_sent + self.expiry, name))
+            else:
+                del self._queues[name]
+        schedule = self._group_schedule
+        while schedule and schedule[0][0] <= now:
+            _, group, channel = heapq.heappop(schedule)
+            added = self._groups.get(group, {}).get(channel)
+            if added is None:
+                continue
+            if added + self.group_expiry > now:
+                heapq.heappush(schedule, (added + self.group_expiry, group, channel))
+            else:
+                self._leave(group, channel)
+
+    def _expire(self, queue, now):
+        """Drop a queue's expired messages; their channels leave every group."""
+        sent_before = now - self.expiry
+        left_groups = False
+        while queue and queue[0][0] <= sent_before:
+            _, channel, _ = queue.popleft()
+            self._pending -= 1
+            for group in list(self._memberships.get(channel, ())):
+                self._leave(group, channel)
+                left_groups = True
+        if left_groups:
+            self._prune_group_schedule()
+
+    def _leave(self, group, channel):
+        members = self._groups.get(group)
+        if members is None or channel not in members:
+            return
+        del members[channel]
+        if not members:
+            del self._groups[group]
+        groups = self._memberships[channel]
+        groups.discard(group)
+        if not groups:
+            del self._memberships[channel]
+        self._membership_count -= 1
+
+    def _prune_group_schedule(self):
+        # Memberships that ended early leave stale schedule entries behind.
+        if len(self._group_schedule) > _STALE_FACTOR * self._membership_count + 64:
+            self._group_schedule = [
+                (added + self.group_expiry, group, channel)
+                for group, members in self._groups.items()
+                for channel, added in members.items()
+            ]
+            heapq.heapify(self._group_schedule)
+
+
+class _Queue(deque):
+    """One channel's pending ``(sent time, channel, message)``, oldest first, and its counters."""
+
+    __slots__ = ("sent", "full", "last_sent")
+
+    def __init__(self):
+        deque.__init__(self)
+        self.sent = 0
+        self.full = 0
+        self.last_sent = 0
+
+
+class _Waiter(object):
+    """A receive(block=True) that is asleep on some queues."""
+
+    __slots__ = ("condition", "names", "registered")
+
+    def __init__(self, lock, names):
+        self.condition = threading.Condition(lock)
+        # A name listed twice in receive() is waited on once.
+        self.names = frozenset(names)
+        self.registered = False
+
+
+def _random_part():
+    # 72 bits from the operating system's cryptographic source: a guessable
+    # reply channel would let one client read another's response.
+    return base64.urlsafe_b64encode(os.urandom(9)).decode("ascii")
+
+
+#: A layer shared by everything in this process that imports it.
+channel_layer = ChannelLayer()
