@@ -4,8 +4,10 @@ stubs, name validation, per-channel capacity and the message check.
 """
 from __future__ import unicode_literals
 
+import base64
 import fnmatch
 import numbers
+import os
 import re
 import warnings
 
@@ -208,6 +210,15 @@ def _check_name_type(kind, name):
         raise TypeError(
             "%s name %r is %d characters long; names must be under %d"
             % (kind, name, len(name), NAME_LENGTH_LIMIT))
+
+
+def random_name_part():
+    """
+    Twelve characters for a channel name, from the operating system's
+    cryptographic source (72 bits): a guessable reply channel would let one
+    client read another's response.
+    """
+    return base64.urlsafe_b64encode(os.urandom(9)).decode("ascii")
 
 
 def check_positive_number(what, value):

@@ -4,16 +4,14 @@ instance that every ASGI program in one process can share.
 """
 from __future__ import unicode_literals
 
-import base64
 import heapq
-import os
 import threading
 import time
 from collections import OrderedDict, deque
 
 import six
 
-from .base_layer import BaseChannelLayer, check_positive_int, check_positive_number
+from .base_layer import BaseChannelLayer, check_positive_int, check_positive_number, random_name_part
 
 # Expiry must not jump with the wall clock; Python 2 has no monotonic clock.
 _clock = getattr(time, "monotonic", time.time)
@@ -106,7 +104,7 @@ class ChannelLayer(BaseChannelLayer):
         if not isinstance(pattern, six.text_type) or not pattern.endswith("?"):
             raise TypeError("new_channel() needs a pattern ending in '?', not %r" % (pattern,))
         while True:
-            name = pattern + _random_part()
+            name = pattern + random_name_part()
             self.valid_channel_name(name)
             with self._lock:
                 if name not in self._queues:
@@ -372,12 +370,6 @@ class _Waiter(object):
         # A name listed twice in receive() is waited on once.
         self.names = frozenset(names)
         self.registered = False
-
-
-def _random_part():
-    # 72 bits from the operating system's cryptographic source: a guessable
-    # reply channel would let one client read another's response.
-    return base64.urlsafe_b64encode(os.urandom(9)).decode("ascii")
 
 
 #: A layer shared by everything in this process that imports it.

@@ -7,7 +7,7 @@ import warnings
 
 import pytest
 
-from asgiref.base_layer import BaseChannelLayer
+from asgiref.base_layer import BaseChannelLayer, random_name_part
 
 
 BYTES = type(b"").__name__
@@ -236,3 +236,10 @@ def test_checked_message_raises_type_error_and_message_too_large(layer):
     with pytest.raises(layer.MessageTooLarge) as error:
         layer.checked_message({"body": b"x" * 11}, max_size=10)
     assert "message payload is 11 bytes; this layer carries at most 10" in str(error.value)
+
+
+def test_random_name_part_is_twelve_url_safe_characters():
+    parts = set(random_name_part() for _ in range(1000))
+    assert len(parts) == 1000
+    for part in parts:
+        assert re.match(r"[A-Za-z0-9_-]{12}\Z", part)

@@ -5,7 +5,6 @@ import collections
 import os
 import random
 import re
-import string
 import subprocess
 import sys
 import threading
@@ -586,8 +585,6 @@ def test_receive_many_is_receive_with_a_deprecation_warning():
     assert caught[0].category is DeprecationWarning
 
 
-def test_random_part_alphabet_is_url_safe():
-    assert set(string.ascii_letters + string.digits + "-_") >= set(inmemory._random_part())
 
 
 def test_a_channel_listed_twice_is_waited_on_once():
