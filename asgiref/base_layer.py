@@ -18,8 +18,6 @@ from .messages import checked_copy
 #: Channel and group names must be shorter than this.
 NAME_LENGTH_LIMIT = 100
 
-_NAME_RULE = "ASCII letters, digits, '-', '_' and '.'"
-
 
 class ChannelFull(Exception):
     """The channel is at capacity; the message was not sent."""
@@ -47,6 +45,8 @@ class BaseChannelLayer(object):
     channel_name_regex = re.compile(r"[a-zA-Z0-9_.\-]+(?:\?[a-zA-Z0-9_.\-]+|![a-zA-Z0-9_.\-]*)?\Z")
     receive_name_regex = re.compile(r"[a-zA-Z0-9_.\-]+(?:\?[a-zA-Z0-9_.\-]+|!)?\Z")
     group_name_regex = re.compile(r"[a-zA-Z0-9_.\-]+\Z")
+    #: The rule every name follows, for a layer's own messages: .format("Channel").
+    invalid_name_error = "{} name must be text of ASCII letters, digits, hyphens, underscores or periods"
 
     def __init__(self, expiry=60, group_expiry=86400, capacity=100, channel_capacity=None):
         self.expiry = check_positive_number("expiry", expiry)
@@ -114,6 +114,9 @@ class BaseChannelLayer(object):
         compiled = []
         for pattern, capacity in channel_capacity.items():
             capacity = check_positive_int("channel_capacity[%r]" % (pattern,), capacity)
+            if six.PY2 and isinstance(pattern, bytes):
+                # A settings file without unicode_literals: its globs are native strings.
+                pattern = pattern.decode("ascii")
             if isinstance(pattern, six.text_type):
                 pattern = re.compile(fnmatch.translate(pattern))
             elif not hasattr(pattern, "match"):
@@ -146,7 +149,7 @@ class BaseChannelLayer(object):
         if type(name) is six.text_type and len(name) < NAME_LENGTH_LIMIT and regex.match(name):
             return True
         # The slow path: say which rule the name broke.
-        _check_name_type("channel", name)
+        self._check_name_type("channel", name)
         if name.endswith("?"):
             raise TypeError(
                 "channel name %r ends with '?': a single-reader name needs the random part "
@@ -156,9 +159,8 @@ class BaseChannelLayer(object):
                 "cannot receive on %r: receive on its process-specific prefix %r"
                 % (name, self.non_local_name(name)))
         if not regex.match(name):
-            raise TypeError(
-                "channel name %r is not valid: use %s, with at most one '?' or '!' type character"
-                % (name, _NAME_RULE))
+            raise TypeError("%s, with at most one '?' or '!' type character; %r is not"
+                            % (self.invalid_name_error.format("Channel"), name))
         return True
 
     def valid_channel_names(self, names, receive=False):
@@ -175,10 +177,22 @@ class BaseChannelLayer(object):
 
     def valid_group_name(self, name):
         """True if ``name`` is a valid group name; otherwise ``TypeError`` saying which rule it broke."""
-        _check_name_type("group", name)
+        self._check_name_type("group", name)
         if not self.group_name_regex.match(name):
-            raise TypeError("group name %r is not valid: use %s only" % (name, _NAME_RULE))
+            raise TypeError("%s; %r is not" % (self.invalid_name_error.format("Group"), name))
         return True
+
+    def match_type_and_length(self, name):
+        """True if ``name`` is text short enough to be a channel or group name."""
+        return isinstance(name, six.text_type) and len(name) < NAME_LENGTH_LIMIT
+
+    def _check_name_type(self, kind, name):
+        if not self.match_type_and_length(name):
+            if not isinstance(name, six.text_type):
+                raise TypeError("%s name must be text, not %s %r" % (kind, type(name).__name__, name))
+            raise TypeError(
+                "%s name %r is %d characters long; names must be under %d"
+                % (kind, name, len(name), NAME_LENGTH_LIMIT))
 
     def non_local_name(self, name):
         """
@@ -190,26 +204,19 @@ class BaseChannelLayer(object):
 
     # Messages.
 
-    def checked_message(self, message, max_size=None):
+    def checked_message(self, message, max_size=None, keep_tuples=False):
         """
         An independent copy of ``message`` once it passes the ASGI type rules
         (``TypeError`` naming the offending value otherwise), raising
-        MessageTooLarge when its payload is over ``max_size`` bytes.
+        MessageTooLarge when its payload is over ``max_size`` bytes. Tuples
+        arrive as lists, as through any serialising layer, unless
+        ``keep_tuples``.
         """
-        copy, size = checked_copy(message)
+        copy, size = checked_copy(message, keep_tuples)
         if max_size is not None and size > max_size:
             raise self.MessageTooLarge(
                 "message payload is %d bytes; this layer carries at most %d" % (size, max_size))
         return copy
-
-
-def _check_name_type(kind, name):
-    if not isinstance(name, six.text_type):
-        raise TypeError("%s name must be text, not %s %r" % (kind, type(name).__name__, name))
-    if len(name) >= NAME_LENGTH_LIMIT:
-        raise TypeError(
-            "%s name %r is %d characters long; names must be under %d"
-            % (kind, name, len(name), NAME_LENGTH_LIMIT))
 
 
 def random_name_part():

@@ -26,7 +26,7 @@ class ChannelLayer(BaseChannelLayer):
     Channels, groups and statistics held in this process's memory.
 
     Every method is safe to call from any thread. A message is copied when
-    sent; ``receive(block=True)`` sleeps until a message for one of its
+    sent (tuples stay tuples, as in asgiref 1.1); ``receive(block=True)`` sleeps until a message for one of its
     channels is sent from any thread, or ``receive_timeout`` seconds pass.
     Messages whose payload is over ``max_message_size`` bytes (``None``: no
     limit) raise MessageTooLarge.
@@ -76,7 +76,7 @@ class ChannelLayer(BaseChannelLayer):
         payload is over ``max_message_size``, TypeError for a bad name or value.
         """
         self.valid_channel_name(channel)
-        message = self.checked_message(message, self.max_message_size)
+        message = self.checked_message(message, self.max_message_size, keep_tuples=True)
         name = self.non_local_name(channel) if "!" in channel else channel
         capacity = self.get_capacity(name)
         with self._lock:
@@ -148,14 +148,14 @@ class ChannelLayer(BaseChannelLayer):
         MessageTooLarge or TypeError is raised, before anything is sent.
         """
         self.valid_group_name(group)
-        message = self.checked_message(message, self.max_message_size)
+        message = self.checked_message(message, self.max_message_size, keep_tuples=True)
         with self._lock:
             self._reclaim()
             members = list(self._groups.get(group, ()))
         if not members:
             return
         # Copies are made outside the lock; each member gets its own.
-        copies = [message] + [self.checked_message(message) for _ in members[1:]]
+        copies = [message] + [self.checked_message(message, keep_tuples=True) for _ in members[1:]]
         targets = [(self.non_local_name(channel), channel) for channel in members]
         capacities = [self.get_capacity(name) for name, _ in targets]
         with self._lock:

@@ -15,31 +15,35 @@ _BYTES = six.binary_type
 _TEXT = six.text_type
 _PLAIN = frozenset([float, bool, type(None)])
 _TEXT_ONLY = frozenset([_TEXT])
+# The walk's state: a list cell [payload size so far, keep tuples].
+_SIZE, _KEEP_TUPLES = 0, 1
 _ALLOWED = "bytes, text, int, float, bool, None, list, tuple or dict"
 
 
-def checked_copy(message):
+def checked_copy(message, keep_tuples=False):
     """
     Return ``(copy, size)`` for a message that follows the ASGI type rules.
 
     The copy shares nothing mutable with ``message``: later changes to either
-    are never seen by the other. Tuples come back as lists and subclasses of
-    the allowed types as the plain types, as any serialising layer delivers
-    them. ``size`` is the payload: the total length of the byte strings and
-    text strings among its values (not keys), text counted in characters.
-    It never exceeds the size of any encoding of the message.
+    are never seen by the other. Subclasses of the allowed types come back as
+    the plain types, and tuples as lists, as any serialising layer delivers
+    them; with ``keep_tuples``, tuples stay tuples, as asgiref 1.1's
+    in-memory layer kept them. ``size`` is the payload: the total length of
+    the byte strings and text strings among its values (not keys), text
+    counted in characters. It never exceeds the size of any encoding of the
+    message.
 
     Raises ``TypeError`` naming the offending value's path, for example
     ``message['headers'][2][0]: bytearray is not allowed``.
     """
     if not isinstance(message, dict):
         raise TypeError("message must be a dict, not %s" % _type_name(message))
-    size = [0]
+    state = [0, keep_tuples]
     try:
-        copy = _copy_dict(message, size, 1)
+        copy = _copy_dict(message, state, 1)
     except _Refused as refusal:
         raise TypeError("message%s: %s" % ("".join(reversed(refusal.path)), refusal.reason))
-    return copy, size[0]
+    return copy, state[_SIZE]
 
 
 class _Refused(Exception):
@@ -51,7 +55,7 @@ class _Refused(Exception):
         self.path = []
 
 
-def _copy_dict(mapping, size, depth):
+def _copy_dict(mapping, state, depth):
     if depth > MAX_DEPTH:
         raise _Refused("nested deeper than %d levels" % MAX_DEPTH)
     if not _TEXT_ONLY.issuperset(map(type, mapping)):
@@ -67,19 +71,19 @@ def _copy_dict(mapping, size, depth):
                 total += len(value)
                 copy[key] = value
             elif kind is list:
-                copy[key] = _copy_list(value, size, depth + 1)
+                copy[key] = _copy_list(value, state, depth + 1)
             elif kind is int and _INT64_MIN <= value <= _INT64_MAX:
                 copy[key] = value
             else:
-                copy[key] = _copy_value(value, kind, size, depth)
+                copy[key] = _copy_value(value, kind, state, depth)
     except _Refused as refusal:
         refusal.path.append("[%s]" % _show(key))
         raise
-    size[0] += total
+    state[_SIZE] += total
     return copy
 
 
-def _copy_list(items, size, depth):
+def _copy_list(items, state, depth):
     if depth > MAX_DEPTH:
         raise _Refused("nested deeper than %d levels" % MAX_DEPTH)
     copy = []
@@ -103,58 +107,68 @@ def _copy_list(items, size, depth):
                 for item in value:
                     item_kind = type(item)
                     if item_kind is not _BYTES and item_kind is not _TEXT:
-                        append(_copy_list(value, size, depth + 1))
+                        append(_copy_value(value, kind, state, depth))
                         break
                     strings += len(item)
                 else:
                     total += strings
-                    append(list(value))
+                    # A kept tuple of strings is immutable through and through: shared.
+                    append(value if kind is tuple and state[_KEEP_TUPLES] else list(value))
             else:
-                append(_copy_value(value, kind, size, depth))
+                append(_copy_value(value, kind, state, depth))
     except _Refused as refusal:
         # Every item before the refused one is in the copy already.
         refusal.path.append("[%d]" % len(copy))
         raise
-    size[0] += total
+    state[_SIZE] += total
     return copy
 
 
-def _copy_value(value, kind, size, depth):
+def _copy_value(value, kind, state, depth):
     if kind is _BYTES or kind is _TEXT:
-        size[0] += len(value)
+        state[_SIZE] += len(value)
         return value
     if kind is dict:
-        return _copy_dict(value, size, depth + 1)
-    if kind is list or kind is tuple:
-        return _copy_list(value, size, depth + 1)
+        return _copy_dict(value, state, depth + 1)
+    if kind is list:
+        return _copy_list(value, state, depth + 1)
+    if kind is tuple:
+        return _copy_tuple(value, state, depth)
     if kind in six.integer_types:
         if _INT64_MIN <= value <= _INT64_MAX:
             return value
         raise _Refused("int %d is outside the signed 64-bit range" % value)
     if kind in _PLAIN:
         return value
-    return _copy_subclass(value, size, depth)
+    return _copy_subclass(value, state, depth)
 
 
-def _copy_subclass(value, size, depth):
+def _copy_tuple(items, state, depth):
+    copy = _copy_list(items, state, depth + 1)
+    return tuple(copy) if state[_KEEP_TUPLES] else copy
+
+
+def _copy_subclass(value, state, depth):
     """
     Plain copies of subclasses of the allowed types (Django's SafeText, an
     IntEnum, an OrderedDict, a namedtuple), so overrides never travel.
     """
     if isinstance(value, (_BYTES, _TEXT)):
         plain = _plain_string(value)
-        size[0] += len(plain)
+        state[_SIZE] += len(plain)
         return plain
     if isinstance(value, bool):
         return bool(value)
     if isinstance(value, six.integer_types):
-        return _copy_value(int(value), int, size, depth)
+        return _copy_value(int(value), int, state, depth)
     if isinstance(value, float):
         return float(value)
     if isinstance(value, dict):
-        return _copy_dict(value, size, depth + 1)
-    if isinstance(value, (list, tuple)):
-        return _copy_list(value, size, depth + 1)
+        return _copy_dict(value, state, depth + 1)
+    if isinstance(value, tuple):
+        return _copy_tuple(value, state, depth)
+    if isinstance(value, list):
+        return _copy_list(value, state, depth + 1)
     raise _Refused("%s is not allowed (values must be %s)" % (_type_name(value), _ALLOWED))
 
 

@@ -6,6 +6,7 @@ import re
 import warnings
 
 import pytest
+import six
 
 from asgiref.base_layer import BaseChannelLayer, random_name_part
 
@@ -115,6 +116,12 @@ def test_first_matching_pattern_wins_in_the_mappings_order():
     assert layer.get_capacity("anything") == 4
 
 
+@pytest.mark.skipif(six.PY3, reason="Python 2 only: plain literals are byte strings there")
+def test_native_string_globs_work_on_python_2():
+    layer = BaseChannelLayer(capacity=10, channel_capacity={str("http.request"): 200})
+    assert layer.get_capacity("http.request") == 200
+
+
 def test_unmatched_channels_get_the_default_capacity():
     layer = BaseChannelLayer(capacity=10, channel_capacity={"http.*": 2})
     assert layer.get_capacity("websocket.connect") == 10
@@ -152,16 +159,17 @@ def test_valid_receive_names(layer, name):
     (b"http.request", "channel name must be text, not %s" % BYTES),
     (None, "channel name must be text, not NoneType"),
     ("x" * 100, "is 100 characters long; names must be under 100"),
-    ("", "is not valid"),
-    ("http request", "is not valid: use ASCII letters, digits, '-', '_' and '.'"),
-    ("caf\u00e9", "is not valid"),
-    ("a?b?c", "is not valid"),
-    ("a!b!c", "is not valid"),
-    ("a?b!c", "is not valid"),
-    ("?abc", "is not valid"),
+    ("", "with at most one '?' or '!' type character; "),
+    ("http request", "Channel name must be text of ASCII letters, digits, hyphens, underscores or periods, "
+                     "with at most one '?' or '!' type character; %r is not" % "http request"),
+    ("caf\u00e9", "with at most one '?' or '!' type character; "),
+    ("a?b?c", "with at most one '?' or '!' type character; "),
+    ("a!b!c", "with at most one '?' or '!' type character; "),
+    ("a?b!c", "with at most one '?' or '!' type character; "),
+    ("?abc", "with at most one '?' or '!' type character; "),
     ("reply?", "ends with '?': a single-reader name needs the random part that new_channel() adds"),
-    ("line\n", "is not valid"),
-    ("r?\u00e9t\u00e9", "is not valid"),
+    ("line\n", "with at most one '?' or '!' type character; "),
+    ("r?\u00e9t\u00e9", "with at most one '?' or '!' type character; "),
 ])
 def test_invalid_channel_names_say_which_rule_they_broke(layer, name, text):
     with pytest.raises(TypeError) as error:
@@ -200,9 +208,9 @@ def test_valid_group_names(layer, name):
 @pytest.mark.parametrize("name, text", [
     (b"group", "group name must be text, not %s" % BYTES),
     ("g" * 100, "names must be under 100"),
-    ("room?1", "is not valid"),
-    ("room!1", "is not valid"),
-    ("", "is not valid"),
+    ("room?1", "Group name must be text of ASCII letters, digits, hyphens, underscores or periods; "),
+    ("room!1", "Group name must be text of ASCII letters, digits, hyphens, underscores or periods; "),
+    ("", "Group name must be text of ASCII letters, digits, hyphens, underscores or periods; "),
 ])
 def test_invalid_group_names(layer, name, text):
     with pytest.raises(TypeError) as error:
@@ -220,6 +228,13 @@ def test_non_local_name(layer, name, non_local):
     assert layer.non_local_name(name) == non_local
 
 
+def test_the_asgiref_1_1_name_helpers_are_there(layer):
+    assert layer.match_type_and_length("http.request") is True
+    assert layer.match_type_and_length("x" * 100) is False
+    assert layer.match_type_and_length(b"http.request") is False
+    assert layer.invalid_name_error.format("Group").startswith("Group name must be text")
+
+
 # The message check.
 
 def test_checked_message_is_an_independent_copy(layer):
@@ -227,6 +242,11 @@ def test_checked_message_is_an_independent_copy(layer):
     copy = layer.checked_message(message)
     message["list"].append(2)
     assert copy == {"list": [1]}
+
+
+def test_checked_message_delivers_tuples_as_lists_unless_asked_to_keep_them(layer):
+    assert layer.checked_message({"t": (1, 2)}) == {"t": [1, 2]}
+    assert layer.checked_message({"t": (1, 2)}, keep_tuples=True) == {"t": (1, 2)}
 
 
 def test_checked_message_raises_type_error_and_message_too_large(layer):

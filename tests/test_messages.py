@@ -49,6 +49,16 @@ def test_tuples_arrive_as_lists():
     assert type(copy["nested"][0][1]) is list
 
 
+def test_keep_tuples_keeps_them_as_independent_tuples():
+    inner = [1]
+    message = {"pair": (b"a", b"b"), "nested": [(1, (2, inner))], "named": collections.namedtuple("P", "a b")(1, 2)}
+    copy, _ = checked_copy(message, keep_tuples=True)
+    assert copy == {"pair": (b"a", b"b"), "nested": [(1, (2, [1]))], "named": (1, 2)}
+    assert type(copy["pair"]) is tuple and type(copy["named"]) is tuple
+    inner.append(2)
+    assert copy["nested"][0][1][1] == [1]
+
+
 def test_subclasses_of_allowed_types_arrive_as_the_plain_types():
     class SafeText(six.text_type):
         def __str__(self):

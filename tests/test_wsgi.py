@@ -10,6 +10,7 @@ import re
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -875,7 +876,7 @@ print("stopped", file=sys.stderr)
 
 
 def test_run_serves_until_interrupted():
-    process = subprocess.Popen([sys.executable, "-c", RUN_SCRIPT], stderr=subprocess.PIPE)
+    process = subprocess.Popen([sys.executable, "-c", RUN_SCRIPT], stderr=subprocess.PIPE, cwd=tempfile.gettempdir())
     assert process.stderr.readline().strip() == b"running"
     time.sleep(0.3)
     process.send_signal(signal.SIGINT)
