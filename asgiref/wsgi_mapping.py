@@ -188,12 +188,14 @@ def environ_from_request(message):
 def wsgi_environ(message, input_stream, error_stream):
     """
     A complete PEP 3333 environ for an ``http.request`` message, reading its
-    body from ``input_stream``. CONTENT_LENGTH is filled in from ``body``
-    when the request has no Content-Length and no ``body_channel``.
+    body from ``input_stream``. A request with a body in ``body`` alone but
+    no Content-Length gets a CONTENT_LENGTH; a request without a body gets
+    none, as from any WSGI server.
     """
     environ = environ_from_request(message)
-    if "CONTENT_LENGTH" not in environ and u"body_channel" not in message:
-        environ["CONTENT_LENGTH"] = str(len(message.get(u"body", b"")))
+    body = message.get(u"body", b"")
+    if body and "CONTENT_LENGTH" not in environ and u"body_channel" not in message:
+        environ["CONTENT_LENGTH"] = str(len(body))
     environ.update({
         "wsgi.version": (1, 0),
         "wsgi.input": input_stream,

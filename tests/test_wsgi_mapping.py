@@ -180,6 +180,11 @@ def test_wsgi_environ_is_complete_per_pep_3333():
     assert environ["CONTENT_LENGTH"] == "3"
 
 
+def test_a_request_without_a_body_gets_no_content_length():
+    assert "CONTENT_LENGTH" not in wsgi_environ(request(), None, None)
+    assert "CONTENT_LENGTH" not in wsgi_environ(request(body=b""), None, None)
+
+
 def test_content_length_is_left_unknown_for_a_body_still_arriving():
     environ = wsgi_environ(request(body=b"abc", body_channel="http.request.body?x"), None, None)
     assert "CONTENT_LENGTH" not in environ
