@@ -25,6 +25,11 @@ setup(
     include_package_data=True,
     python_requires=">=2.7, !=3.0.*, !=3.1.*, !=3.2.*, !=3.3.*, !=3.4.*, !=3.5.*",
     install_requires=["six"],
+    extras_require={
+        # The HTTP server of the asgiref command.
+        "serve": ["waitress"],
+    },
+    entry_points={"console_scripts": ["asgiref = asgiref.cli:main"]},
     classifiers=[
         "Development Status :: 5 - Production/Stable",
         "Environment :: Web Environment",

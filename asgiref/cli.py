@@ -1,0 +1,298 @@
+"""
+The ``asgiref`` command: serve a WSGI application through a channel layer.
+
+    asgiref serve [APP]     HTTP server and worker threads in one process
+    asgiref interface       the HTTP server only, putting requests on a layer
+    asgiref worker [APP]    worker threads only, serving requests from a layer
+
+APP is ``module:attribute`` (``module`` alone means ``module:application``);
+without one, a built-in demo page is served.
+"""
+from __future__ import print_function, unicode_literals
+
+import argparse
+import ast
+import importlib
+import logging
+import os
+import signal
+import sys
+import threading
+
+import six
+
+from . import __version__
+from .base_layer import BaseChannelLayer
+from .demo import DemoApplication
+from .inmemory import ChannelLayer
+from .wsgi import AsgiToWsgiAdapter, WsgiToAsgiAdapter
+
+_SIZE_SUFFIXES = {"k": 1024, "m": 1024 ** 2, "g": 1024 ** 3}
+
+
+class UsageError(Exception):
+    """A bad argument: reported as one line on stderr, exit code 2."""
+
+
+def main(argv=None):
+    """Run the command line; return the exit code."""
+    arguments = _parser().parse_args(argv)
+    logging.basicConfig(level=arguments.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # The server's own start-up banner would repeat ours.
+    logging.getLogger("waitress").setLevel(max(logging.WARNING, logging.getLogger().level))
+    try:
+        return arguments.command(arguments)
+    except UsageError as error:
+        print("asgiref: error: %s" % error, file=sys.stderr)
+        return 2
+
+
+def serve(arguments):
+    layer = _layer(arguments)
+    application = _application(arguments.app, layer)
+    front = WsgiToAsgiAdapter(layer, response_timeout=arguments.timeout, max_body_size=arguments.max_body)
+    server = _http_server(front, arguments)
+    workers = AsgiToWsgiAdapter(application, layer)
+    workers.start(arguments.workers)
+    _on_stop_signal(server.stop)
+    _announce("serving %s at %s over %s with %d worker threads", _app_name(arguments.app), server.url,
+              _layer_name(layer), arguments.workers)
+    server.serve(drain_timeout=arguments.timeout)
+    workers.stop(timeout=arguments.timeout)
+    front.close()
+    return 0
+
+
+def interface(arguments):
+    layer = _layer(arguments, cross_process=True)
+    front = WsgiToAsgiAdapter(layer, response_timeout=arguments.timeout, max_body_size=arguments.max_body)
+    server = _http_server(front, arguments)
+    _on_stop_signal(server.stop)
+    _announce("interface at %s, sending requests over %s", server.url, _layer_name(layer))
+    server.serve(drain_timeout=arguments.timeout)
+    front.close()
+    return 0
+
+
+def worker(arguments):
+    layer = _layer(arguments, cross_process=True)
+    application = _application(arguments.app, layer)
+    workers = AsgiToWsgiAdapter(application, layer)
+    workers.start(arguments.workers)
+    stop = threading.Event()
+    _on_stop_signal(stop.set)
+    _announce("worker serving %s from %s with %d worker threads", _app_name(arguments.app), _layer_name(layer),
+              arguments.workers)
+    # A timed wait, so the signal handler gets to run on Python 2 too.
+    while not stop.wait(0.5):
+        pass
+    workers.stop(timeout=arguments.timeout)
+    return 0
+
+
+# Arguments.
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        # One line, not argparse's usage block.
+        self.exit(2, "asgiref: error: %s (see %s --help)\n" % (message, self.prog))
+
+
+def _parser():
+    parser = _Parser(prog="asgiref", description="Serve a WSGI application through an ASGI channel layer.")
+    parser.add_argument("--version", action="version", version="asgiref %s" % __version__)
+    commands = parser.add_subparsers(title="commands", dest="command_name", metavar="COMMAND",
+                                     parser_class=_Parser)
+    commands.required = True
+    app_help = ("the WSGI application, as module:attribute (e.g. mysite.wsgi:application; a module alone "
+                "means module:application); without one, a demo page is served")
+    for name, command, help_text, has_app, has_http in [
+            ("serve", serve, "run the HTTP server and worker threads in one process", True, True),
+            ("interface", interface, "run only the HTTP server, sending requests over a cross-process layer",
+             False, True),
+            ("worker", worker, "run only worker threads, serving requests from a cross-process layer",
+             True, False)]:
+        sub = commands.add_parser(name, help=help_text, description=help_text + ".")
+        sub.set_defaults(command=command)
+        if has_app:
+            sub.add_argument("app", nargs="?", metavar="APP", help=app_help)
+        if has_http:
+            sub.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
+            sub.add_argument("--port", type=_port, default=8000,
+                             help="port to listen on; 0 picks a free one (default: %(default)s)")
+            sub.add_argument("--threads", type=_positive, default=8,
+                             help="HTTP server threads, each holding one request (default: %(default)s)")
+            sub.add_argument("--max-body", type=_size, default=1024 ** 3, metavar="BYTES",
+                             help="largest request body accepted, e.g. 10M or 1G; larger ones get 413 "
+                                  "(default: 1G)")
+        if has_app:
+            sub.add_argument("--workers", type=_positive, default=4,
+                             help="worker threads running the application (default: %(default)s)")
+        sub.add_argument("--timeout", type=_seconds, default=60.0,
+                         help="seconds to wait for a response (then 504), and for requests in flight "
+                              "when stopping (default: %(default)s)")
+        sub.add_argument("--layer", metavar="MODULE:ATTRIBUTE",
+                         help="channel layer: an instance, or a class to construct with the --layer-option "
+                              "values (default: a new in-memory layer)")
+        sub.add_argument("--layer-option", action="append", default=[], type=_option, metavar="KEY=VALUE",
+                         help="keyword argument for the layer class; VALUE is read as a Python literal if it "
+                              "is one, else as text; repeatable")
+        sub.add_argument("--log-level", type=_log_level, default="INFO",
+                         help="DEBUG, INFO (one access-log line per request), WARNING or ERROR "
+                              "(default: %(default)s)")
+    return parser
+
+
+def _port(text):
+    port = _integer(text)
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError("port must be from 0 to 65535, not %s" % text)
+    return port
+
+
+def _positive(text):
+    number = _integer(text)
+    if number < 1:
+        raise argparse.ArgumentTypeError("must be at least 1, not %s" % text)
+    return number
+
+
+def _integer(text):
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("%r is not a whole number" % text)
+
+
+def _seconds(text):
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("%r is not a number of seconds" % text)
+    if not seconds > 0:
+        raise argparse.ArgumentTypeError("must be above 0, not %s" % text)
+    return seconds
+
+
+def _size(text):
+    multiplier = _SIZE_SUFFIXES.get(text[-1:].lower(), 1)
+    digits = text[:-1] if multiplier > 1 else text
+    if not digits.isdigit() or int(digits) < 1:
+        raise argparse.ArgumentTypeError("%r is not a size in bytes like 1048576, 512K, 10M or 1G" % text)
+    return int(digits) * multiplier
+
+
+def _option(text):
+    key, equals, value = text.partition("=")
+    if not equals or not key.isidentifier() if six.PY3 else not key:
+        raise argparse.ArgumentTypeError("%r is not KEY=VALUE" % text)
+    try:
+        value = ast.literal_eval(value)
+    except (ValueError, SyntaxError):
+        pass
+    return str(key), value
+
+
+def _log_level(text):
+    level = text.upper()
+    if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+        raise argparse.ArgumentTypeError("%r is not DEBUG, INFO, WARNING or ERROR" % text)
+    return level
+
+
+# Loading what the arguments name.
+
+def _load(reference, what):
+    """The object ``module:attribute`` names; UsageError saying why not."""
+    module_name, _, attribute = reference.partition(":")
+    if not module_name:
+        raise UsageError("%s %r is not module:attribute" % (what, reference))
+    # Like python -m, find modules in the current directory.
+    if "" not in sys.path and os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    try:
+        module = importlib.import_module(module_name)
+    except Exception as error:
+        raise UsageError("cannot import %s %s: %s: %s" % (what, module_name, type(error).__name__, error))
+    found = module
+    for part in (attribute or "application").split("."):
+        if not hasattr(found, part):
+            raise UsageError("%s: module %s has no attribute %r" % (what, module_name, attribute or "application"))
+        found = getattr(found, part)
+    return found
+
+
+def _application(reference, layer):
+    if reference is None:
+        return DemoApplication(layer)
+    application = _load(reference, "application")
+    if not callable(application):
+        raise UsageError("application %s is a %s, not a WSGI application" % (reference, type(application).__name__))
+    return application
+
+
+def _layer(arguments, cross_process=False):
+    options = dict(arguments.layer_option)
+    if arguments.layer is None:
+        # Workers notice a stop within a second.
+        layer = ChannelLayer(**dict({"receive_timeout": 1}, **options)) if options else ChannelLayer(
+            receive_timeout=1)
+    else:
+        found = _load(arguments.layer, "layer")
+        if isinstance(found, type):
+            try:
+                layer = found(**options)
+            except Exception as error:
+                raise UsageError("cannot construct layer %s: %s: %s" % (arguments.layer, type(error).__name__, error))
+        elif options:
+            raise UsageError("--layer-option needs --layer to name a class; %s is an instance" % arguments.layer)
+        else:
+            layer = found
+    if not isinstance(layer, BaseChannelLayer):
+        raise UsageError("layer %s is a %s, not a channel layer (a BaseChannelLayer)"
+                         % (arguments.layer, type(layer).__name__))
+    if cross_process and isinstance(layer, ChannelLayer):
+        raise UsageError("asgiref %s needs a layer other processes can reach; the in-memory layer lives in one "
+                         "process (use asgiref serve, or --layer)" % arguments.command_name)
+    return layer
+
+
+def _http_server(application, arguments):
+    from .http_server import HttpServer
+    try:
+        return HttpServer(application, host=arguments.host, port=arguments.port, threads=arguments.threads)
+    except ImportError as error:
+        raise UsageError(error)
+    except (OSError, IOError) as error:
+        reason = getattr(error, "strerror", None) or error
+        raise UsageError("cannot listen on %s port %d: %s" % (arguments.host, arguments.port, reason))
+
+
+# Running.
+
+def _on_stop_signal(stop):
+    """Call ``stop`` on the first SIGINT or SIGTERM; a second one exits at once."""
+    received = []
+
+    def handle(signum, frame):
+        if received:
+            raise SystemExit(1)
+        received.append(signum)
+        logging.getLogger(__name__).info("stopping: finishing requests in flight (again to stop at once)")
+        stop()
+
+    signal.signal(signal.SIGINT, handle)
+    signal.signal(signal.SIGTERM, handle)
+
+
+def _announce(template, *values):
+    print("asgiref: " + template % values, file=sys.stderr)
+    sys.stderr.flush()
+
+
+def _app_name(reference):
+    return reference or "the demo page"
+
+
+def _layer_name(layer):
+    return "%s.%s" % (type(layer).__module__, type(layer).__name__)

@@ -1,0 +1,145 @@
+"""
+The HTTP side of the ``asgiref`` command: waitress serving a WSGI
+application, with an access log and a graceful stop.
+
+waitress is the ``serve`` extra (``pip install "asgiref[serve]"``) and is
+imported only when a server is made. Every string here is a WSGI native
+string, so there are no unicode_literals.
+"""
+import logging
+import threading
+import time
+
+access_log = logging.getLogger("asgiref.access")
+
+_clock = getattr(time, "monotonic", time.time)
+
+
+class HttpServer(object):
+    """
+    A threaded waitress server for ``application`` on ``host:port`` (port 0:
+    any free port). Raises ImportError without waitress and OSError when the
+    address cannot be listened on.
+    """
+
+    def __init__(self, application, host="127.0.0.1", port=8000, threads=8):
+        try:
+            from waitress import wasyncore
+            from waitress.server import create_server
+        except ImportError:
+            raise ImportError('the HTTP server needs waitress: pip install "asgiref[serve]"')
+        self._wasyncore = wasyncore
+        self.application = _AccessLog(application)
+        self._server = create_server(self.application, host=host, port=port, threads=threads)
+        self._stopping = threading.Event()
+        self.host = host
+        self.port = int(self._server.effective_port)
+
+    @property
+    def url(self):
+        host = "[%s]" % self.host if ":" in self.host else self.host
+        return "http://%s:%d/" % (host, self.port)
+
+    def stop(self):
+        """Make :meth:`serve` stop; safe from any thread and from a signal handler."""
+        self._stopping.set()
+        # Wake the loop now rather than at the end of its current wait.
+        self._server.pull_trigger()
+
+    def serve(self, drain_timeout):
+        """
+        Serve until :meth:`stop`; then stop accepting, give the requests in
+        flight up to ``drain_timeout`` seconds to be answered and sent, and
+        close. True if none was cut short.
+        """
+        server = self._server
+        # One loop round at a time, so stopping happens between rounds, in
+        # this thread, as waitress's loop is not thread-safe.
+        while not self._stopping.is_set():
+            self._loop_once()
+        server.accepting = False
+        self._wasyncore.dispatcher.close(server)
+        deadline = _clock() + drain_timeout
+        while self._busy() and _clock() < deadline:
+            self._loop_once()
+        drained = not self._busy()
+        server.task_dispatcher.shutdown()
+        self._wasyncore.close_all(server._map)
+        return drained
+
+    def _loop_once(self):
+        self._wasyncore.loop(timeout=0.5, map=self._server._map, count=1)
+
+    def _busy(self):
+        """Requests in the application, queued for it, or with output still to send."""
+        if self.application.in_flight:
+            return True
+        return any(channel.requests or channel.writable() for channel in self._server.active_channels.values())
+
+
+class _AccessLog(object):
+    """WSGI middleware: one access-log line per request, and a count of requests in flight."""
+
+    def __init__(self, application):
+        self.application = application
+        self.in_flight = 0
+        self._lock = threading.Lock()
+
+    def __call__(self, environ, start_response):
+        record = _Request(self, environ)
+
+        def recording_start_response(status, headers, exc_info=None):
+            record.status = status.split(" ", 1)[0]
+            return start_response(status, headers, exc_info)
+
+        with self._lock:
+            self.in_flight += 1
+        try:
+            result = self.application(environ, recording_start_response)
+        except BaseException:
+            record.finish()
+            raise
+        return _LoggedBody(result, record)
+
+
+class _Request(object):
+    def __init__(self, log, environ):
+        self.log = log
+        self.environ = environ
+        self.started = _clock()
+        self.status = "-"
+        self.sent = 0
+        self.finished = False
+
+    def finish(self):
+        if self.finished:
+            return
+        self.finished = True
+        with self.log._lock:
+            self.log.in_flight -= 1
+        environ = self.environ
+        target = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
+        if environ.get("QUERY_STRING"):
+            target += "?" + environ["QUERY_STRING"]
+        access_log.info('%s "%s %s %s" %s %d %.3fs', environ.get("REMOTE_ADDR", "-"), environ.get("REQUEST_METHOD"),
+                        target, environ.get("SERVER_PROTOCOL"), self.status, self.sent, _clock() - self.started)
+
+
+class _LoggedBody(object):
+    """The application's iterable, counted; closing it writes the access-log line."""
+
+    def __init__(self, result, record):
+        self._result = result
+        self._record = record
+
+    def __iter__(self):
+        for data in self._result:
+            self._record.sent += len(data)
+            yield data
+
+    def close(self):
+        try:
+            if hasattr(self._result, "close"):
+                self._result.close()
+        finally:
+            self._record.finish()

@@ -1,0 +1,291 @@
+"""
+The asgiref command, run as a subprocess on a free port and driven by a real
+HTTP client.
+"""
+from __future__ import unicode_literals
+
+import hashlib
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+from six.moves import http_client
+
+import shared_layer
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+class Command(object):
+    """A running ``python -m asgiref ...``, its stderr collected line by line."""
+
+    def __init__(self, *arguments):
+        environment = dict(os.environ, PYTHONUNBUFFERED="1")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "asgiref"] + list(arguments), cwd=HERE, env=environment,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.lines = []
+        self._reader = threading.Thread(target=self._read)
+        self._reader.daemon = True
+        self._reader.start()
+
+    def _read(self):
+        for line in iter(self.process.stderr.readline, b""):
+            self.lines.append(line.decode("utf-8", "replace").rstrip("\n"))
+
+    def wait_for_line(self, pattern, timeout=30):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            for line in list(self.lines):
+                match = re.search(pattern, line)
+                if match:
+                    return match
+            if self.process.poll() is not None and not self._reader.is_alive():
+                break
+            time.sleep(0.02)
+        raise AssertionError("no line matching %r in:\n%s" % (pattern, "\n".join(self.lines)))
+
+    def url(self):
+        return self.wait_for_line(r"at (http://127\.0\.0\.1:(\d+)/)")
+
+    def port(self):
+        return int(self.url().group(2))
+
+    def stop(self, timeout=30):
+        """SIGTERM, then the exit code."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        return self.wait(timeout)
+
+    def wait(self, timeout=30):
+        deadline = time.time() + timeout
+        while self.process.poll() is None and time.time() < deadline:
+            time.sleep(0.02)
+        if self.process.poll() is None:
+            self.process.kill()
+            raise AssertionError("the command did not exit:\n%s" % "\n".join(self.lines))
+        self._reader.join(10)
+        return self.process.returncode
+
+
+@pytest.fixture
+def command():
+    started = []
+
+    def start(*arguments):
+        started.append(Command(*arguments))
+        return started[-1]
+
+    yield start
+    for running in started:
+        if running.process.poll() is None:
+            running.process.kill()
+            running.wait()
+
+
+def get(port, path, method="GET", body=None, connection=None):
+    """One request; returns (status, headers dict, body)."""
+    connection = connection or http_client.HTTPConnection("127.0.0.1", port, timeout=30)
+    connection.request(method, path, body=body)
+    response = connection.getresponse()
+    return response.status, dict((key.lower(), value) for key, value in response.getheaders()), response.read()
+
+
+def echoed(method, path, query, body=b""):
+    return ("%s %s?%s %s %d" % (method, path, query, hashlib.sha256(body).hexdigest(), len(body))).encode("ascii")
+
+
+# Serving.
+
+def test_the_demo_page_proves_the_stack_works(command):
+    running = command("serve", "--port", "0")
+    port = running.port()
+    status, headers, body = get(port, "/hello?name=world")
+    assert status == 200
+    assert headers["content-type"] == "text/html; charset=utf-8"
+    assert b"asgiref is serving this page through a channel layer" in body
+    assert b"/hello" in body and b"name=world" in body
+    assert b"asgiref.inmemory.ChannelLayer" in body
+    assert re.search(br"messages_count</th><td>[1-9]", body)
+    status, _, body = get(port, "/", method="POST", body=b"message=hi")
+    assert b"Request body: 10 bytes" in body
+    assert running.stop() == 0
+
+
+def test_the_startup_line_names_the_url_the_layer_and_the_workers(command):
+    running = command("serve", "cli_apps:application", "--port", "0", "--workers", "3")
+    line = running.url().string
+    assert line.startswith("asgiref: serving cli_apps:application at http://127.0.0.1:")
+    assert "over asgiref.inmemory.ChannelLayer with 3 worker threads" in line
+    assert running.stop() == 0
+
+
+def test_a_wsgi_application_is_served_with_one_access_log_line_per_request(command):
+    running = command("serve", "cli_apps:application", "--port", "0")
+    port = running.port()
+    body = os.urandom(200 * 1024)
+    assert get(port, "/upload?x=1", method="PUT", body=body)[2] == echoed("PUT", "/upload", "x=1", body)
+    assert get(port, "/second")[0] == 200
+    running.wait_for_line(r'asgiref\.access: 127\.0\.0\.1 "PUT /upload\?x=1 HTTP/1\.1" 200 \d+ \d+\.\d+s')
+    running.wait_for_line(r'asgiref\.access: 127\.0\.0\.1 "GET /second HTTP/1\.1" 200')
+    assert running.stop() == 0
+    assert len([line for line in running.lines if "asgiref.access" in line]) == 2
+
+
+def test_python_dash_m_and_the_console_script_are_the_same_command():
+    script = os.path.join(os.path.dirname(sys.executable), "asgiref")
+    assert os.path.exists(script), "the asgiref console script is not installed"
+    for executable in ([script], [sys.executable, "-m", "asgiref"]):
+        output = subprocess.check_output(executable + ["serve", "--help"])
+        assert b"--layer-option" in output and b"--max-body" in output
+
+
+def test_keep_alive_connections_are_reused(command):
+    running = command("serve", "cli_apps:application", "--port", "0")
+    connection = http_client.HTTPConnection("127.0.0.1", running.port(), timeout=30)
+    get(connection.port, "/one", connection=connection)
+    sock = connection.sock
+    for path in ("/two", "/three"):
+        assert get(connection.port, path, connection=connection)[2] == echoed("GET", path, "")
+        assert connection.sock is sock
+    connection.close()
+    assert running.stop() == 0
+
+
+def test_fifty_concurrent_clients_of_twenty_requests_each_are_all_answered(command):
+    running = command("serve", "cli_apps:application", "--port", "0", "--log-level", "WARNING")
+    port = running.port()
+    failures = []
+
+    def client(number):
+        connection = http_client.HTTPConnection("127.0.0.1", port, timeout=60)
+        try:
+            for request in range(20):
+                path = "/client%d/request%d" % (number, request)
+                status, _, body = get(port, path + "?n=%d" % request, connection=connection)
+                if status != 200 or body != echoed("GET", path, "n=%d" % request):
+                    failures.append((path, status, body))
+        except Exception as error:
+            failures.append((number, repr(error)))
+
+    clients = [threading.Thread(target=client, args=(number,)) for number in range(50)]
+    for thread in clients:
+        thread.start()
+    for thread in clients:
+        thread.join(120)
+    assert failures == []
+    assert running.stop() == 0
+
+
+def test_sigterm_lets_a_slow_request_finish_then_exits_0(command):
+    running = command("serve", "cli_apps:slow", "--port", "0")
+    port = running.port()
+    result = []
+    client = threading.Thread(target=lambda: result.append(get(port, "/slow")))
+    client.start()
+    running.wait_for_line("slow request started")
+    running.process.send_signal(signal.SIGTERM)
+    running.wait_for_line("stopping")
+    # New connections are refused once stopping has begun.
+    deadline = time.time() + 5
+    refused = False
+    while not refused and time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            time.sleep(0.05)
+        except socket.error:
+            refused = True
+    assert refused
+    client.join(30)
+    assert result and result[0][0] == 200 and result[0][2] == b"slow but complete"
+    assert running.wait() == 0
+
+
+# Two processes over a cross-process layer.
+
+def test_interface_and_worker_processes_serve_together_over_a_shared_layer(command):
+    port = shared_layer.serve_in_thread()
+    layer = ["--layer", "shared_layer:SharedLayer", "--layer-option", "port=%d" % port]
+    interface = command("interface", "--port", "0", *layer)
+    worker = command("worker", "cli_apps:application", "--workers", "2", *layer)
+    worker.wait_for_line("asgiref: worker serving cli_apps:application from shared_layer.SharedLayer "
+                         "with 2 worker threads")
+    line = interface.wait_for_line(r"asgiref: interface at (http://127\.0\.0\.1:(\d+)/), sending requests over "
+                                   r"shared_layer\.SharedLayer")
+    http_port = int(line.group(2))
+    body = os.urandom(100 * 1024)
+    assert get(http_port, "/split?a=b", method="POST", body=body)[2] == echoed("POST", "/split", "a=b", body)
+    assert interface.stop() == 0
+    assert worker.stop() == 0
+
+
+@pytest.mark.parametrize("half", [["interface"], ["worker", "cli_apps:application"]])
+def test_the_halves_refuse_the_in_memory_layer(command, half):
+    running = command(*half)
+    assert running.wait() == 2
+    assert running.lines == [
+        "asgiref: error: asgiref %s needs a layer other processes can reach; the in-memory layer lives in one "
+        "process (use asgiref serve, or --layer)" % half[0]]
+
+
+# Bad arguments: one line on stderr, exit code 2, no traceback.
+
+@pytest.mark.parametrize("arguments, message", [
+    (["serve", "no_such_module:app"],
+     r"cannot import application no_such_module: (ModuleNotFoundError|ImportError): No module named"),
+    (["serve", "cli_apps:missing"], r"application: module cli_apps has no attribute 'missing'"),
+    (["serve", "cli_apps:not_callable"], r"application cli_apps:not_callable is a int, not a WSGI application"),
+    (["serve", "--layer", "no_such_module:Layer"], r"cannot import layer no_such_module"),
+    (["serve", "--layer", "cli_apps:application"], r"layer cli_apps:application is a function, not a channel layer"),
+    (["serve", "--layer", "asgiref.inmemory:ChannelLayer", "--layer-option", "capacity=0"],
+     r"cannot construct layer asgiref\.inmemory:ChannelLayer: ValueError: capacity must be at least 1, not 0"),
+    (["serve", "--layer", "asgiref.inmemory:ChannelLayer", "--layer-option", "colour='blue'"],
+     r"cannot construct layer asgiref\.inmemory:ChannelLayer: TypeError: .*colour"),
+    (["serve", "--layer", "asgiref.inmemory:channel_layer", "--layer-option", "capacity=5"],
+     r"--layer-option needs --layer to name a class; asgiref\.inmemory:channel_layer is an instance"),
+    (["serve", "--port", "abc"], r"argument --port: 'abc' is not a whole number \(see asgiref serve --help\)"),
+    (["serve", "--port", "70000"], r"argument --port: port must be from 0 to 65535, not 70000"),
+    (["serve", "--workers", "0"], r"argument --workers: must be at least 1, not 0"),
+    (["serve", "--threads", "many"], r"argument --threads: 'many' is not a whole number"),
+    (["serve", "--timeout", "-1"], r"argument --timeout: must be above 0, not -1"),
+    (["serve", "--max-body", "10X"], r"argument --max-body: '10X' is not a size in bytes"),
+    (["serve", "--log-level", "LOUD"], r"argument --log-level: 'LOUD' is not DEBUG, INFO, WARNING or ERROR"),
+    (["serve", "--layer-option", "novalue"], r"argument --layer-option: 'novalue' is not KEY=VALUE"),
+    (["serve", "--colour"], r"unrecognized arguments: --colour"),
+    (["launch"], r"argument COMMAND: invalid choice: 'launch'"),
+    ([], r"the following arguments are required: COMMAND|too few arguments"),
+])
+def test_a_bad_argument_is_one_line_and_exit_code_2(command, arguments, message):
+    running = command(*arguments)
+    assert running.wait() == 2
+    assert len(running.lines) == 1, running.lines
+    assert running.lines[0].startswith("asgiref: error: ")
+    assert re.search(message, running.lines[0]), running.lines[0]
+
+
+def test_a_port_in_use_is_one_line_and_exit_code_2(command):
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen(1)
+    try:
+        running = command("serve", "--port", str(taken.getsockname()[1]))
+        assert running.wait() == 2
+    finally:
+        taken.close()
+    assert len(running.lines) == 1
+    assert re.match(r"asgiref: error: cannot listen on 127\.0\.0\.1 port \d+: .*[Aa]ddress already in use",
+                    running.lines[0])
+
+
+def test_help_explains_every_option():
+    output = subprocess.check_output([sys.executable, "-m", "asgiref", "serve", "--help"]).decode("utf-8")
+    for option in ("--host", "--port", "--workers", "--threads", "--layer ", "--layer-option", "--timeout",
+                   "--max-body", "--log-level"):
+        assert option in output
+    assert "default: 127.0.0.1" in output and "default: 8000" in output

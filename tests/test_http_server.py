@@ -1,0 +1,114 @@
+"""The HTTP server of the asgiref command: waitress, an access log, a graceful stop."""
+from __future__ import unicode_literals
+
+import logging
+import socket
+import sys
+import threading
+import time
+
+import pytest
+from six.moves import http_client
+
+from asgiref.http_server import HttpServer
+
+
+def hello(environ, start_response):
+    start_response(str("200 OK"), [(str("Content-Type"), str("text/plain"))])
+    return [b"hello ", environ["PATH_INFO"].encode("latin-1")]
+
+
+def serve_in_thread(server, drain_timeout=10):
+    result = []
+    thread = threading.Thread(target=lambda: result.append(server.serve(drain_timeout)))
+    thread.daemon = True
+    thread.start()
+    return thread, result
+
+
+def get(port, path):
+    connection = http_client.HTTPConnection("127.0.0.1", port, timeout=30)
+    connection.request("GET", path)
+    response = connection.getresponse()
+    return response.status, response.read()
+
+
+def test_serves_on_a_free_port_and_logs_each_request(caplog):
+    server = HttpServer(hello, port=0, threads=2)
+    assert server.port > 0
+    assert server.url == "http://127.0.0.1:%d/" % server.port
+    thread, result = serve_in_thread(server)
+    with caplog.at_level(logging.INFO, logger="asgiref.access"):
+        assert get(server.port, "/a?b=c") == (200, b"hello /a")
+        server.stop()
+        thread.join(10)
+    assert result == [True]
+    lines = [record.getMessage() for record in caplog.records if record.name == "asgiref.access"]
+    assert len(lines) == 1
+    assert lines[0].startswith('127.0.0.1 "GET /a?b=c HTTP/1.1" 200 8 ')
+
+
+def test_a_stop_waits_for_requests_in_flight_and_refuses_new_connections():
+    started = threading.Event()
+
+    def slow(environ, start_response):
+        started.set()
+        time.sleep(1)
+        start_response(str("200 OK"), [])
+        return [b"done"]
+
+    server = HttpServer(slow, port=0, threads=2)
+    thread, result = serve_in_thread(server)
+    answers = []
+    client = threading.Thread(target=lambda: answers.append(get(server.port, "/")))
+    client.start()
+    assert started.wait(10)
+    server.stop()
+    time.sleep(0.2)
+    with pytest.raises(socket.error):
+        socket.create_connection(("127.0.0.1", server.port), timeout=2)
+    client.join(10)
+    thread.join(10)
+    assert answers == [(200, b"done")]
+    assert result == [True]
+
+
+def test_a_stop_gives_up_after_the_drain_timeout():
+    release = threading.Event()
+    started = threading.Event()
+
+    def stuck(environ, start_response):
+        started.set()
+        release.wait(10)
+        start_response(str("200 OK"), [])
+        return [b""]
+
+    server = HttpServer(stuck, port=0, threads=1)
+    thread, result = serve_in_thread(server, drain_timeout=0.3)
+    client = threading.Thread(target=lambda: get(server.port, "/"))
+    client.daemon = True
+    client.start()
+    assert started.wait(10)
+    server.stop()
+    thread.join(10)
+    release.set()
+    assert result == [False]
+
+
+def test_an_address_in_use_is_an_os_error():
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen(1)
+    try:
+        with pytest.raises((OSError, IOError)):
+            HttpServer(hello, port=taken.getsockname()[1])
+    finally:
+        taken.close()
+
+
+def test_without_waitress_the_error_says_how_to_get_it(monkeypatch):
+    monkeypatch.setitem(sys.modules, "waitress", None)
+    monkeypatch.setitem(sys.modules, "waitress.server", None)
+    with pytest.raises(ImportError) as error:
+        HttpServer(hello, port=0)
+    assert 'pip install "asgiref[serve]"' in str(error.value)
