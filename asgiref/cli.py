@@ -15,11 +15,11 @@ import ast
 import importlib
 import logging
 import os
+import re
 import signal
 import sys
 import threading
 
-import six
 
 from . import __version__
 from .base_layer import BaseChannelLayer
@@ -184,7 +184,7 @@ def _size(text):
 
 def _option(text):
     key, equals, value = text.partition("=")
-    if not equals or not key.isidentifier() if six.PY3 else not key:
+    if not equals or not re.match(r"[A-Za-z_][A-Za-z0-9_]*\Z", key):
         raise argparse.ArgumentTypeError("%r is not KEY=VALUE" % text)
     try:
         value = ast.literal_eval(value)
@@ -217,7 +217,7 @@ def _load(reference, what):
     found = module
     for part in (attribute or "application").split("."):
         if not hasattr(found, part):
-            raise UsageError("%s: module %s has no attribute %r" % (what, module_name, attribute or "application"))
+            raise UsageError("%s: module %s has no attribute '%s'" % (what, module_name, attribute or "application"))
         found = getattr(found, part)
     return found
 
@@ -233,21 +233,22 @@ def _application(reference, layer):
 
 def _layer(arguments, cross_process=False):
     options = dict(arguments.layer_option)
-    if arguments.layer is None:
+    reference = arguments.layer
+    if reference is None:
+        reference, found = "asgiref.inmemory:ChannelLayer", ChannelLayer
         # Workers notice a stop within a second.
-        layer = ChannelLayer(**dict({"receive_timeout": 1}, **options)) if options else ChannelLayer(
-            receive_timeout=1)
+        options = dict({"receive_timeout": 1}, **options)
     else:
-        found = _load(arguments.layer, "layer")
-        if isinstance(found, type):
-            try:
-                layer = found(**options)
-            except Exception as error:
-                raise UsageError("cannot construct layer %s: %s: %s" % (arguments.layer, type(error).__name__, error))
-        elif options:
-            raise UsageError("--layer-option needs --layer to name a class; %s is an instance" % arguments.layer)
-        else:
-            layer = found
+        found = _load(reference, "layer")
+    if isinstance(found, type):
+        try:
+            layer = found(**options)
+        except Exception as error:
+            raise UsageError("cannot construct layer %s: %s: %s" % (reference, type(error).__name__, error))
+    elif options:
+        raise UsageError("--layer-option needs --layer to name a class; %s is an instance" % reference)
+    else:
+        layer = found
     if not isinstance(layer, BaseChannelLayer):
         raise UsageError("layer %s is a %s, not a channel layer (a BaseChannelLayer)"
                          % (arguments.layer, type(layer).__name__))

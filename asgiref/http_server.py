@@ -7,6 +7,7 @@ imported only when a server is made. Every string here is a WSGI native
 string, so there are no unicode_literals.
 """
 import logging
+import socket
 import threading
 import time
 
@@ -30,7 +31,8 @@ class HttpServer(object):
             raise ImportError('the HTTP server needs waitress: pip install "asgiref[serve]"')
         self._wasyncore = wasyncore
         self.application = _AccessLog(application)
-        self._server = create_server(self.application, host=host, port=port, threads=threads)
+        # Bound here, so a failure leaves nothing of waitress's half made.
+        self._server = create_server(self.application, sockets=[_listening_socket(host, port)], threads=threads)
         self._stopping = threading.Event()
         self.host = host
         self.port = int(self._server.effective_port)
@@ -75,6 +77,19 @@ class HttpServer(object):
         if self.application.in_flight:
             return True
         return any(channel.requests or channel.writable() for channel in self._server.active_channels.values())
+
+
+def _listening_socket(host, port):
+    family, kind, protocol, _, address = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)[0]
+    listener = socket.socket(family, kind, protocol)
+    try:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(address)
+        listener.listen(1024)
+    except BaseException:
+        listener.close()
+        raise
+    return listener
 
 
 class _AccessLog(object):

@@ -92,7 +92,8 @@ def command():
 def get(port, path, method="GET", body=None, connection=None):
     """One request; returns (status, headers dict, body)."""
     connection = connection or http_client.HTTPConnection("127.0.0.1", port, timeout=30)
-    connection.request(method, path, body=body)
+    # Native strings: Python 2's httplib cannot mix text with a binary body.
+    connection.request(str(method), str(path), body=body)
     response = connection.getresponse()
     return response.status, dict((key.lower(), value) for key, value in response.getheaders()), response.read()
 
@@ -257,6 +258,9 @@ def test_the_halves_refuse_the_in_memory_layer(command, half):
     (["serve", "--max-body", "10X"], r"argument --max-body: '10X' is not a size in bytes"),
     (["serve", "--log-level", "LOUD"], r"argument --log-level: 'LOUD' is not DEBUG, INFO, WARNING or ERROR"),
     (["serve", "--layer-option", "novalue"], r"argument --layer-option: 'novalue' is not KEY=VALUE"),
+    (["serve", "--layer-option", "2x=1"], r"argument --layer-option: '2x=1' is not KEY=VALUE"),
+    (["serve", "--layer-option", "capacity=0"],
+     r"cannot construct layer asgiref\.inmemory:ChannelLayer: ValueError: capacity must be at least 1, not 0"),
     (["serve", "--colour"], r"unrecognized arguments: --colour"),
     (["launch"], r"argument COMMAND: invalid choice: 'launch'"),
     ([], r"the following arguments are required: COMMAND|too few arguments"),

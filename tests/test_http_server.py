@@ -85,14 +85,24 @@ def test_a_stop_gives_up_after_the_drain_timeout():
 
     server = HttpServer(stuck, port=0, threads=1)
     thread, result = serve_in_thread(server, drain_timeout=0.3)
-    client = threading.Thread(target=lambda: get(server.port, "/"))
-    client.daemon = True
-    client.start()
+    answers = []
+
+    def client():
+        try:
+            answers.append(get(server.port, "/"))
+        except Exception as error:
+            answers.append(error)
+
+    asking = threading.Thread(target=client)
+    asking.start()
     assert started.wait(10)
     server.stop()
     thread.join(10)
     release.set()
+    asking.join(10)
     assert result == [False]
+    # The stuck request was cut short: no response reached the client.
+    assert len(answers) == 1 and isinstance(answers[0], Exception)
 
 
 def test_an_address_in_use_is_an_os_error():
