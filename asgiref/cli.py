@@ -38,8 +38,10 @@ def main(argv=None):
     """Run the command line; return the exit code."""
     arguments = _parser().parse_args(argv)
     logging.basicConfig(level=arguments.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # The server's own start-up banner would repeat ours.
+    # The server's own start-up banner would repeat ours, and its warning for
+    # each request that waits for a thread would flood the log under load.
     logging.getLogger("waitress").setLevel(max(logging.WARNING, logging.getLogger().level))
+    logging.getLogger("waitress.queue").setLevel(max(logging.ERROR, logging.getLogger().level))
     try:
         return arguments.command(arguments)
     except UsageError as error:
@@ -59,7 +61,6 @@ def serve(arguments):
               _layer_name(layer), arguments.workers)
     server.serve(drain_timeout=arguments.timeout)
     workers.stop(timeout=arguments.timeout)
-    front.close()
     return 0
 
 
@@ -70,7 +71,6 @@ def interface(arguments):
     _on_stop_signal(server.stop)
     _announce("interface at %s, sending requests over %s", server.url, _layer_name(layer))
     server.serve(drain_timeout=arguments.timeout)
-    front.close()
     return 0
 
 

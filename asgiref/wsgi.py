@@ -13,9 +13,9 @@ import itertools
 import logging
 import threading
 import time
+from collections import OrderedDict, deque
 
 import six
-from six.moves import queue
 
 from .base_layer import check_positive_int, check_positive_number, random_name_part
 from .wsgi_mapping import (
@@ -69,10 +69,6 @@ class WsgiToAsgiAdapter(object):
         self._replies = _ReplyDispatcher(channel_layer, self.reply_prefix)
         self._serial = itertools.count()
 
-    def close(self):
-        """Stop receiving responses; requests still waiting will time out."""
-        self._replies.close()
-
     def __call__(self, environ, start_response):
         try:
             request = request_from_environ(environ)
@@ -101,11 +97,14 @@ class WsgiToAsgiAdapter(object):
 
     def _send_request(self, request, reply_channel, stream, length):
         """Send the request and its body; return ``(status, text)`` of an error response, or None."""
-        chunks = _body_chunks(stream, length, self.body_chunk_size, self.max_body_size)
-        try:
-            body, more = next(chunks)
-        except _BodyProblem as problem:
-            return problem.response
+        if length == 0:
+            body, more = b"", False
+        else:
+            chunks = _body_chunks(stream, length, self.body_chunk_size, self.max_body_size)
+            try:
+                body, more = next(chunks)
+            except _BodyProblem as problem:
+                return problem.response
         request["reply_channel"] = reply_channel
         request["body"] = body
         if more:
@@ -172,11 +171,8 @@ class _Reply(object):
         """The next message for this request (Server Push skipped), or None after response_timeout."""
         deadline = _clock() + self.adapter.response_timeout
         while True:
-            try:
-                message = self.replies.get(timeout=max(0, deadline - _clock()))
-            except queue.Empty:
-                return None
-            if not (first and "request" in message and "status" not in message):
+            message = self.adapter._replies.next_message(self.replies, max(0, deadline - _clock()))
+            if message is None or not (first and "request" in message and "status" not in message):
                 return message
 
     def chunks(self, first):
@@ -221,49 +217,92 @@ class _ReplyBody(object):
 
 class _ReplyDispatcher(object):
     """
-    One thread receiving on an adapter's reply prefix and handing each
-    message to the request waiting for it; messages for nobody are dropped.
+    Delivers the messages sent to an adapter's reply channels.
+
+    One receive on the reply prefix runs at a time, made by a request thread
+    that is waiting (the leader): it keeps its own messages and hands the
+    others to their threads; when it has what it waited for, a sleeping one
+    takes over. A lone request so receives its response itself, and under
+    load each response costs one thread switch, not two as through a
+    dispatcher thread of its own.
     """
 
     def __init__(self, channel_layer, prefix):
         self.channel_layer = channel_layer
         self.prefix = prefix
-        self._waiting = {}
         self._lock = threading.Lock()
-        self._thread = None
-        self._closed = threading.Event()
+        self._mailboxes = {}
+        self._sleeping = OrderedDict()
+        self._leader = None
 
     def expect(self, reply_channel):
-        """A queue that will receive the messages sent to ``reply_channel``."""
-        replies = queue.Queue()
+        """The mailbox that will hold the messages sent to ``reply_channel``."""
+        mailbox = _Mailbox()
         with self._lock:
-            self._waiting[reply_channel] = replies
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="asgiref replies for %s" % self.prefix)
-                self._thread.daemon = True
-                self._thread.start()
-        return replies
+            self._mailboxes[reply_channel] = mailbox
+        return mailbox
 
     def forget(self, reply_channel):
+        """Drop whatever comes for ``reply_channel`` from now on."""
         with self._lock:
-            self._waiting.pop(reply_channel, None)
+            self._mailboxes.pop(reply_channel, None)
 
-    def close(self):
-        self._closed.set()
-
-    def _run(self):
-        while not self._closed.is_set():
+    def next_message(self, mailbox, timeout):
+        """The next message in ``mailbox``, or None after ``timeout`` seconds."""
+        deadline = _clock() + timeout
+        with self._lock:
             try:
-                channel, message = _receive_blocking(self.channel_layer, [self.prefix])
-            except Exception:
-                logger.exception("receiving responses on %s failed", self.prefix)
-                time.sleep(1)
-                continue
-            if channel is not None:
-                with self._lock:
-                    replies = self._waiting.get(channel)
-                if replies is not None:
-                    replies.put(message)
+                while not mailbox.messages:
+                    remaining = deadline - _clock()
+                    if remaining <= 0:
+                        return None
+                    if self._leader is None or self._leader is mailbox:
+                        self._leader = mailbox
+                        self._receive_once()
+                    else:
+                        if mailbox.wakeup is None:
+                            mailbox.wakeup = threading.Condition(self._lock)
+                        self._sleeping[mailbox] = None
+                        mailbox.wakeup.wait(remaining)
+                        self._sleeping.pop(mailbox, None)
+                return mailbox.messages.popleft()
+            finally:
+                if self._leader is mailbox:
+                    self._leader = None
+                    if self._sleeping:
+                        # Someone else is waiting: they receive from now on.
+                        self._wake(next(iter(self._sleeping)))
+
+    def _receive_once(self):
+        """One blocking receive, the lock released meanwhile; the message goes to its mailbox."""
+        self._lock.release()
+        try:
+            channel, message = _receive_blocking(self.channel_layer, [self.prefix])
+        except Exception:
+            logger.exception("receiving responses on %s failed", self.prefix)
+            time.sleep(1)
+            channel = None
+        finally:
+            self._lock.acquire()
+        mailbox = self._mailboxes.get(channel) if channel is not None else None
+        if mailbox is not None:
+            mailbox.messages.append(message)
+            self._wake(mailbox)
+
+    def _wake(self, mailbox):
+        if mailbox in self._sleeping:
+            del self._sleeping[mailbox]
+            mailbox.wakeup.notify()
+
+
+class _Mailbox(object):
+    """The messages for one reply channel, and the condition its thread sleeps on, once it has slept."""
+
+    __slots__ = ("messages", "wakeup")
+
+    def __init__(self):
+        self.messages = deque()
+        self.wakeup = None
 
 
 class AsgiToWsgiAdapter(object):
@@ -295,8 +334,8 @@ class AsgiToWsgiAdapter(object):
         self._threads = []
         self._stopping = threading.Event()
         self._state = threading.Condition(threading.Lock())
-        self._in_flight = set()
-        self._abandoned = set()
+        # Reply channel -> a one-item list, set True when its client leaves.
+        self._in_flight = {}
 
     def start(self, threads=4):
         """Start ``threads`` worker threads and return."""
@@ -350,9 +389,9 @@ class AsgiToWsgiAdapter(object):
                 logger.exception("worker failed; it goes on serving")
 
     def _disconnected(self, message):
-        with self._state:
-            if message.get("reply_channel") in self._in_flight:
-                self._abandoned.add(message["reply_channel"])
+        abandoned = self._in_flight.get(message.get("reply_channel"))
+        if abandoned is not None:
+            abandoned[0] = True
 
     def handle(self, message):
         """Serve one ``http.request`` message: run the application, send its response."""
@@ -360,10 +399,10 @@ class AsgiToWsgiAdapter(object):
         if not isinstance(reply_channel, six.text_type):
             logger.error("http.request without a reply channel dropped: %r", message)
             return
-        with self._state:
-            self._in_flight.add(reply_channel)
+        # Dict operations are atomic; the condition is only for stop() to wait on.
+        abandoned = self._in_flight[reply_channel] = [False]
         try:
-            response = _Response(self, reply_channel)
+            response = _Response(self, reply_channel, abandoned)
             problem = _request_problem(message)
             if problem:
                 logger.error("malformed http.request for %s: %s", reply_channel, problem)
@@ -371,10 +410,10 @@ class AsgiToWsgiAdapter(object):
                 return
             self._run_application(message, response)
         finally:
-            with self._state:
-                self._in_flight.discard(reply_channel)
-                self._abandoned.discard(reply_channel)
-                self._state.notify_all()
+            del self._in_flight[reply_channel]
+            if self._stopping.is_set():
+                with self._state:
+                    self._state.notify_all()
 
     def _run_application(self, message, response):
         body = _RequestBody(self.channel_layer, message.get("body", b""), message.get("body_channel"),
@@ -398,10 +437,6 @@ class AsgiToWsgiAdapter(object):
             logger.exception("%s %s failed", message["method"], message["path"])
             response.fail()
 
-    def _is_abandoned(self, reply_channel):
-        with self._state:
-            return reply_channel in self._abandoned
-
 
 class _Gone(Exception):
     """The client left, or its reply channel stayed full: stop responding."""
@@ -410,9 +445,10 @@ class _Gone(Exception):
 class _Response(object):
     """Turns start_response, write() and the application's iterable into response messages."""
 
-    def __init__(self, adapter, reply_channel):
+    def __init__(self, adapter, reply_channel, abandoned):
         self.adapter = adapter
         self.reply_channel = reply_channel
+        self.abandoned = abandoned
         self.status = None
         self.headers = None
         self.started = False
@@ -461,7 +497,10 @@ class _Response(object):
         if self.finished:
             return
         size = self.adapter.chunk_size
-        pieces = [data[start:start + size] for start in range(0, len(data), size)] or [b""]
+        if len(data) <= size:
+            pieces = [data]
+        else:
+            pieces = [data[start:start + size] for start in range(0, len(data), size)]
         for number, piece in enumerate(pieces):
             piece_more = more or number < len(pieces) - 1
             if self.started:
@@ -473,7 +512,7 @@ class _Response(object):
         self.finished = not more
 
     def _send(self, message):
-        if self.adapter._is_abandoned(self.reply_channel):
+        if self.abandoned[0]:
             raise _Gone()
         try:
             _send_patiently(self.adapter.channel_layer, self.reply_channel, message, self.adapter.send_timeout)
@@ -662,29 +701,29 @@ def _check_bytes(data):
     return data
 
 
+# Lists and tuples both: asgiref 1.1-era servers (Daphne 1.x) send tuples.
+_SEQUENCE = (list, tuple)
+
+_REQUEST_TYPES = {
+    "method": six.text_type, "path": six.text_type, "query_string": bytes, "root_path": six.text_type,
+    "scheme": six.text_type, "http_version": six.text_type, "body": bytes, "body_channel": six.text_type,
+    "headers": _SEQUENCE, "client": _SEQUENCE, "server": _SEQUENCE,
+}
+
+
 def _request_problem(message):
     """Why an http.request message cannot be served, or None."""
-    checks = [
-        ("method", six.text_type, True), ("path", six.text_type, True), ("query_string", bytes, False),
-        ("root_path", six.text_type, False), ("scheme", six.text_type, False),
-        ("http_version", six.text_type, False), ("body", bytes, False), ("body_channel", six.text_type, False),
-        ("headers", list, False), ("client", list, False), ("server", list, False),
-    ]
-    for key, kind, required in checks:
-        if key not in message:
-            if required:
-                return "no %r" % key
-        elif not isinstance(message[key], kind):
-            return "%r is %s, not %s" % (key, type(message[key]).__name__, kind.__name__)
-    for header in message.get("headers", []):
-        if not (isinstance(header, list) and len(header) == 2
-                and isinstance(header[0], bytes) and isinstance(header[1], bytes)):
-            return "header %r is not a [name, value] pair of byte strings" % (header,)
+    if "method" not in message or "path" not in message:
+        return "no method or no path"
+    for key, value in message.items():
+        kind = _REQUEST_TYPES.get(key)
+        if kind is not None and not isinstance(value, kind):
+            return "%r is %s" % (key, type(value).__name__)
     for key in ("client", "server"):
         pair = message.get(key)
         if pair is not None and not (len(pair) == 2 and isinstance(pair[1], six.integer_types)):
             return "%r is not a [host, port] pair" % key
-    return None
+    return _headers_problem(message.get("headers", ()))
 
 
 def _response_problem(message, first):
@@ -693,19 +732,28 @@ def _response_problem(message, first):
         status = message.get("status")
         if not isinstance(status, six.integer_types) or isinstance(status, bool) or not 100 <= status <= 999:
             return "status %r is not an HTTP status code" % (status,)
-        headers = message.get("headers", [])
-        if not isinstance(headers, list):
+        headers = message.get("headers", ())
+        if not isinstance(headers, _SEQUENCE):
             return "headers are %s, not a list" % type(headers).__name__
-        for header in headers:
-            if not (isinstance(header, list) and len(header) == 2
-                    and isinstance(header[0], bytes) and isinstance(header[1], bytes)):
-                return "header %r is not a [name, value] pair of byte strings" % (header,)
-            if any(b"\r" in part or b"\n" in part for part in header):
-                return "header %r contains a line break" % (header,)
+        problem = _headers_problem(headers)
+        if problem:
+            return problem
     if not isinstance(message.get("content", b""), bytes):
         return "content is %s, not bytes" % type(message["content"]).__name__
     if not isinstance(message.get("more_content", False), bool):
         return "more_content is %s, not bool" % type(message["more_content"]).__name__
+    return None
+
+
+def _headers_problem(headers):
+    """Why ``headers`` are not ``[name, value]`` byte-string pairs without line breaks, or None."""
+    for header in headers:
+        if not (isinstance(header, _SEQUENCE) and len(header) == 2
+                and isinstance(header[0], bytes) and isinstance(header[1], bytes)):
+            return "header %r is not a [name, value] pair of byte strings" % (header,)
+        both = header[0] + header[1]
+        if b"\r" in both or b"\n" in both:
+            return "header %r contains a line break" % (header,)
     return None
 
 

@@ -40,6 +40,10 @@ HOP_BY_HOP = frozenset([
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
+# Header loops convert inline rather than through to_native/from_native:
+# they run for every header of every request.
+_NATIVE_IS_BYTES = six.PY2
+
 
 def to_native(data):
     """Bytes as a WSGI native string."""
@@ -51,14 +55,23 @@ def from_native(text):
     return text.encode("latin-1") if isinstance(text, six.text_type) else text
 
 
-def text_from_native(text):
-    """A native string holding ASCII (a method, a host) as ASGI text."""
-    return from_native(text).decode("latin-1")
+if six.PY2:
+    def text_from_native(text):
+        """A native string holding ASCII (a method, a host) as ASGI text."""
+        return text.decode("latin-1") if isinstance(text, bytes) else text
 
+    def text_to_native(text):
+        """ASGI text holding ASCII as a native string; ValueError if it is not latin-1."""
+        return text.encode("latin-1")
+else:
+    def text_from_native(text):
+        """A native string holding ASCII (a method, a host) as ASGI text."""
+        return text
 
-def text_to_native(text):
-    """ASGI text holding ASCII as a native string; ValueError if it is not latin-1."""
-    return to_native(text.encode("latin-1"))
+    def text_to_native(text):
+        """ASGI text holding ASCII as a native string; ValueError if it is not latin-1."""
+        text.encode("latin-1")
+        return text
 
 
 def path_from_native(text):
@@ -85,7 +98,8 @@ def status_code(line):
     code = line[:3]
     if not (code.isdigit() and line[3:4] == " " and 100 <= int(code) <= 999):
         raise ValueError("status must start with a three-digit code and a space, like '200 OK', not %r" % (line,))
-    _refuse_line_breaks("status", line)
+    if "\r" in line or "\n" in line:
+        raise ValueError("status contains a line break: %r" % (line,))
     return int(code)
 
 
@@ -130,7 +144,11 @@ def _headers_from_environ(environ):
             name = key
         else:
             continue
-        headers.append([from_native(name.lower().replace("_", "-")), from_native(value)])
+        name = name.lower().replace("_", "-")
+        if _NATIVE_IS_BYTES:
+            headers.append([name, value])
+        else:
+            headers.append([name.encode("latin-1"), value.encode("latin-1")])
     return headers
 
 
@@ -157,7 +175,7 @@ def environ_from_request(message):
     }
     joined = {}
     for name, value in message.get(u"headers", []):
-        name = to_native(name.lower())
+        name = name.lower() if _NATIVE_IS_BYTES else name.lower().decode("latin-1")
         if "_" in name:
             continue
         if name == "content-type":
@@ -171,7 +189,7 @@ def environ_from_request(message):
         else:
             joined[key] = value
     for key, value in joined.items():
-        environ[key] = to_native(value)
+        environ[key] = value if _NATIVE_IS_BYTES else value.decode("latin-1")
     server = message.get(u"server")
     if server:
         environ["SERVER_NAME"], environ["SERVER_PORT"] = text_to_native(server[0]), str(server[1])
@@ -225,16 +243,16 @@ def headers_from_wsgi(headers):
                 and isinstance(header[0], str) and isinstance(header[1], str)):
             raise ValueError("each response header must be a (name, value) pair of native strings, not %r" % (header,))
         name, value = header
-        _refuse_line_breaks("header %r" % name, name + value)
-        converted.append([from_native(name).lower(), from_native(value)])
+        both = name + value
+        if "\r" in both or "\n" in both:
+            raise ValueError("header %r contains a line break: %r" % (name, value))
+        if _NATIVE_IS_BYTES:
+            converted.append([name.lower(), value])
+        else:
+            converted.append([name.lower().encode("latin-1"), value.encode("latin-1")])
     return converted
 
 
 def headers_to_wsgi(headers):
     """ASGI response headers as WSGI ones, without the hop-by-hop headers PEP 3333 forbids."""
     return [(to_native(name), to_native(value)) for name, value in headers if name.lower() not in HOP_BY_HOP]
-
-
-def _refuse_line_breaks(what, text):
-    if "\r" in text or "\n" in text:
-        raise ValueError("%s contains a line break: %r" % (what, text))

@@ -268,9 +268,7 @@ def ports(django_app):
         try:
             servers.close()
         finally:
-            # Each adapter's idle threads end when their current receive from
-            # the layer returns; closing the front first lets both wait at once.
-            front.close()
+            # Idle worker threads end when their current receive from the layer returns.
             workers.stop(timeout=JOIN_TIMEOUT)
     started = [thread for thread in threading.enumerate() if thread not in threads_before]
     left = wait_for_threads_to_end(started, JOIN_TIMEOUT)
