@@ -30,7 +30,8 @@ class HttpServer(object):
         except ImportError:
             raise ImportError('the HTTP server needs waitress: pip install "asgiref[serve]"')
         self._wasyncore = wasyncore
-        self.application = _AccessLog(application)
+        # Logging is decided once: with access logs off, requests pay nothing for them.
+        self.application = _AccessLog(application) if access_log.isEnabledFor(logging.INFO) else application
         # Bound here, so a failure leaves nothing of waitress's half made.
         self._server = create_server(self.application, sockets=[_listening_socket(host, port)], threads=threads)
         self._stopping = threading.Event()
@@ -73,9 +74,8 @@ class HttpServer(object):
         self._wasyncore.loop(timeout=0.5, map=self._server._map, count=1)
 
     def _busy(self):
-        """Requests in the application, queued for it, or with output still to send."""
-        if self.application.in_flight:
-            return True
+        """Requests being served, queued, or with output still to send (waitress keeps each
+        request in its channel's ``requests`` until it has been served)."""
         return any(channel.requests or channel.writable() for channel in self._server.active_channels.values())
 
 
@@ -93,22 +93,18 @@ def _listening_socket(host, port):
 
 
 class _AccessLog(object):
-    """WSGI middleware: one access-log line per request, and a count of requests in flight."""
+    """WSGI middleware: one access-log line per request."""
 
     def __init__(self, application):
         self.application = application
-        self.in_flight = 0
-        self._lock = threading.Lock()
 
     def __call__(self, environ, start_response):
-        record = _Request(self, environ)
+        record = _Request(environ)
 
         def recording_start_response(status, headers, exc_info=None):
             record.status = status.split(" ", 1)[0]
             return start_response(status, headers, exc_info)
 
-        with self._lock:
-            self.in_flight += 1
         try:
             result = self.application(environ, recording_start_response)
         except BaseException:
@@ -118,8 +114,7 @@ class _AccessLog(object):
 
 
 class _Request(object):
-    def __init__(self, log, environ):
-        self.log = log
+    def __init__(self, environ):
         self.environ = environ
         self.started = _clock()
         self.status = "-"
@@ -130,8 +125,6 @@ class _Request(object):
         if self.finished:
             return
         self.finished = True
-        with self.log._lock:
-            self.log.in_flight -= 1
         environ = self.environ
         target = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
         if environ.get("QUERY_STRING"):

@@ -34,11 +34,11 @@ def get(port, path):
 
 
 def test_serves_on_a_free_port_and_logs_each_request(caplog):
-    server = HttpServer(hello, port=0, threads=2)
-    assert server.port > 0
-    assert server.url == "http://127.0.0.1:%d/" % server.port
-    thread, result = serve_in_thread(server)
     with caplog.at_level(logging.INFO, logger="asgiref.access"):
+        server = HttpServer(hello, port=0, threads=2)
+        assert server.port > 0
+        assert server.url == "http://127.0.0.1:%d/" % server.port
+        thread, result = serve_in_thread(server)
         assert get(server.port, "/a?b=c") == (200, b"hello /a")
         server.stop()
         thread.join(10)
@@ -46,6 +46,16 @@ def test_serves_on_a_free_port_and_logs_each_request(caplog):
     lines = [record.getMessage() for record in caplog.records if record.name == "asgiref.access"]
     assert len(lines) == 1
     assert lines[0].startswith('127.0.0.1 "GET /a?b=c HTTP/1.1" 200 8 ')
+
+
+def test_with_access_logs_off_nothing_is_logged(caplog):
+    with caplog.at_level(logging.WARNING, logger="asgiref.access"):
+        server = HttpServer(hello, port=0, threads=2)
+        thread, _ = serve_in_thread(server)
+        assert get(server.port, "/quiet") == (200, b"hello /quiet")
+        server.stop()
+        thread.join(10)
+    assert [record for record in caplog.records if record.name == "asgiref.access"] == []
 
 
 def test_a_stop_waits_for_requests_in_flight_and_refuses_new_connections():
