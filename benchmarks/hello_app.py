@@ -1,0 +1,34 @@
+"""
+The trivial WSGI application of the HTTP benchmark, and the direct server:
+
+    python hello_app.py PORT THREADS
+
+serves it with waitress alone, set up as ``asgiref serve`` sets up its own.
+"""
+import logging
+import sys
+
+BODY = b"Hello, world!\n"
+
+
+def application(environ, start_response):
+    """Hello for a GET; for a POST, the number of body bytes read (in 64 KiB reads)."""
+    if environ["REQUEST_METHOD"] == "POST":
+        stream, total = environ["wsgi.input"], 0
+        data = stream.read(65536)
+        while data:
+            total += len(data)
+            data = stream.read(65536)
+        body = ("%d\n" % total).encode("ascii")
+    else:
+        body = BODY
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
+    return [body]
+
+
+if __name__ == "__main__":
+    from waitress import serve
+    # As asgiref serve does: no warning per request waiting for a thread.
+    logging.basicConfig(level=logging.WARNING)
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+    serve(application, host="127.0.0.1", port=int(sys.argv[1]), threads=int(sys.argv[2]), _quiet=True)
