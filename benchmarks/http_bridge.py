@@ -26,6 +26,8 @@ import time
 
 from six.moves import http_client
 
+from tables import print_table
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 THREADS = 8
@@ -110,17 +112,6 @@ def upload_through_bridge():
         process.wait()
 
 
-def table(rows):
-    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
-    line = "  ".join("=" * width for width in widths)
-    print(line)
-    for index, row in enumerate(rows):
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
-        if index == 0:
-            print(line)
-    print(line)
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     parser.add_argument("--seconds", type=int, default=5, help="length of each wrk run")
@@ -155,9 +146,9 @@ def main():
         rows.append((str(connections), "%.0f" % direct[0], "%.0f" % bridge[0], "%.2fx" % (bridge[0] / direct[0]),
                      "%.2f ms" % (direct[1] * 1e3), "%.2f ms" % (bridge[1] * 1e3),
                      "%.2f ms" % (direct[2] * 1e3), "%.2f ms" % (bridge[2] * 1e3), "%.2fx" % (bridge[2] / direct[2])))
-    table(rows)
+    print_table(rows)
     print()
-    table([("200 MB upload through the bridge", "value"),
+    print_table([("200 MB upload through the bridge", "value"),
            ("idle RSS", "%.1f MB" % (idle / 1e6)),
            ("peak RSS (VmHWM)", "%.1f MB" % (peak / 1e6)),
            ("peak above idle", "%.1f MB" % ((peak - idle) / 1e6)),

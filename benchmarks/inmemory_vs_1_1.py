@@ -21,6 +21,8 @@ import tempfile
 import threading
 import time
 
+from tables import print_table
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 OLD_RELEASE = "asgiref==1.1.2"
@@ -176,14 +178,7 @@ def main():
             rows.append((name, "%.2f" % old[name], "%.3f" % new[name], "%.0fx lower" % (old[name] / new[name])))
         else:
             rows.append((name + ", ops/s", "%.0f" % old[name], "%.0f" % new[name], "%.1fx" % (new[name] / old[name])))
-    widths = [max(len(row[column]) for row in rows) for column in range(4)]
-    line = "  ".join("=" * width for width in widths)
-    print(line)
-    for index, row in enumerate(rows):
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
-        if index == 0:
-            print(line)
-    print(line)
+    print_table(rows)
 
 
 if __name__ == "__main__":

@@ -16,17 +16,9 @@ import pytest
 
 from asgiref import inmemory
 from asgiref.inmemory import ChannelLayer
+from threads import in_thread
 
 MIB = 1024 * 1024
-
-
-def in_thread(function, *args):
-    """Run ``function`` in a daemon thread; return the thread and a list that will hold its result."""
-    result = []
-    thread = threading.Thread(target=lambda: result.append(function(*args)))
-    thread.daemon = True
-    thread.start()
-    return thread, result
 
 
 def test_the_ready_made_layer():

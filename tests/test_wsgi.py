@@ -20,6 +20,7 @@ import six
 from asgiref.inmemory import ChannelLayer
 from asgiref.wsgi import AsgiToWsgiAdapter, RequestAborted, WsgiToAsgiAdapter
 from asgiref.wsgi_mapping import REASON_PHRASES
+from threads import in_thread
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -58,14 +59,6 @@ class StartResponse(object):
     @property
     def headers(self):
         return self.calls[-1][1]
-
-
-def in_thread(function, *args):
-    result = []
-    thread = threading.Thread(target=lambda: result.append(function(*args)))
-    thread.daemon = True
-    thread.start()
-    return thread, result
 
 
 def take(layer, channel, timeout=10):
