@@ -148,8 +148,11 @@ class BaseChannelLayer(object):
         regex = self.receive_name_regex if receive else self.channel_name_regex
         if type(name) is six.text_type and len(name) < NAME_LENGTH_LIMIT and regex.match(name):
             return True
-        # The slow path: say which rule the name broke.
+        # The slow path: a subclass of text that follows the rule, or say
+        # which rule the name broke.
         self._check_name_type("channel", name)
+        if regex.match(name):
+            return True
         if name.endswith("?"):
             raise TypeError(
                 "channel name %r ends with '?': a single-reader name needs the random part "
@@ -158,10 +161,8 @@ class BaseChannelLayer(object):
             raise TypeError(
                 "cannot receive on %r: receive on its process-specific prefix %r"
                 % (name, self.non_local_name(name)))
-        if not regex.match(name):
-            raise TypeError("%s, with at most one '?' or '!' type character; %r is not"
-                            % (self.invalid_name_error.format("Channel"), name))
-        return True
+        raise TypeError("%s, with at most one '?' or '!' type character; %r is not"
+                        % (self.invalid_name_error.format("Channel"), name))
 
     def valid_channel_names(self, names, receive=False):
         """True if ``names`` is a non-empty list of valid channel names; otherwise ``TypeError``."""
@@ -171,6 +172,7 @@ class BaseChannelLayer(object):
                 % (type(names).__name__, names))
         regex = self.receive_name_regex if receive else self.channel_name_regex
         for name in names:
+            # valid_channel_name's fast check, inline: receive() runs this every call.
             if not (type(name) is six.text_type and len(name) < NAME_LENGTH_LIMIT and regex.match(name)):
                 self.valid_channel_name(name, receive)
         return True

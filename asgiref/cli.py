@@ -59,8 +59,8 @@ def serve(arguments):
     _on_stop_signal(server.stop)
     _announce("serving %s at %s over %s with %d worker threads", _app_name(arguments.app), server.url,
               _layer_name(layer), arguments.workers)
-    server.serve(drain_timeout=arguments.timeout)
-    workers.stop(timeout=arguments.timeout)
+    drained = server.serve(drain_timeout=arguments.timeout)
+    _report_stop(workers.stop(timeout=arguments.timeout) and drained, arguments.timeout)
     return 0
 
 
@@ -70,7 +70,7 @@ def interface(arguments):
     server = _http_server(front, arguments)
     _on_stop_signal(server.stop)
     _announce("interface at %s, sending requests over %s", server.url, _layer_name(layer))
-    server.serve(drain_timeout=arguments.timeout)
+    _report_stop(server.serve(drain_timeout=arguments.timeout), arguments.timeout)
     return 0
 
 
@@ -86,7 +86,7 @@ def worker(arguments):
     # A timed wait, so the signal handler gets to run on Python 2 too.
     while not stop.wait(0.5):
         pass
-    workers.stop(timeout=arguments.timeout)
+    _report_stop(workers.stop(timeout=arguments.timeout), arguments.timeout)
     return 0
 
 
@@ -284,6 +284,11 @@ def _on_stop_signal(stop):
 
     signal.signal(signal.SIGINT, handle)
     signal.signal(signal.SIGTERM, handle)
+
+
+def _report_stop(finished, timeout):
+    if not finished:
+        logging.getLogger(__name__).warning("stopped with requests still in flight after %ss", timeout)
 
 
 def _announce(template, *values):

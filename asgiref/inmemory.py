@@ -26,10 +26,10 @@ class ChannelLayer(BaseChannelLayer):
     Channels, groups and statistics held in this process's memory.
 
     Every method is safe to call from any thread. A message is copied when
-    sent (tuples stay tuples, as in asgiref 1.1); ``receive(block=True)`` sleeps until a message for one of its
-    channels is sent from any thread, or ``receive_timeout`` seconds pass.
-    Messages whose payload is over ``max_message_size`` bytes (``None``: no
-    limit) raise MessageTooLarge.
+    sent (tuples stay tuples, as in asgiref 1.1); ``receive(block=True)``
+    sleeps until a message for one of its channels is sent from any thread,
+    or ``receive_timeout`` seconds pass. Messages whose payload is over
+    ``max_message_size`` bytes (``None``: no limit) raise MessageTooLarge.
     """
 
     extensions = ["groups", "flush", "statistics"]

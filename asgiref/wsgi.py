@@ -145,13 +145,18 @@ class WsgiToAsgiAdapter(object):
 
 
 class _Reply(object):
-    """The response to one request, as it arrives: status, then content chunks."""
+    """
+    The response to one request, as it arrives: status, then content chunks.
+    Once started, it is the WSGI iterable, whose close() tells a client that
+    went away.
+    """
 
     def __init__(self, adapter, replies, reply_channel, path):
         self.adapter = adapter
         self.replies = replies
         self.reply_channel = reply_channel
         self.path = path
+        self.first = None
         self.finished = False
 
     def start(self, start_response):
@@ -165,7 +170,8 @@ class _Reply(object):
             self.adapter._disconnect(self.reply_channel, self.path)
             return _error(start_response, 502, "The application sent a malformed response.")
         start_response(status_line(message["status"]), headers_to_wsgi(message.get("headers", [])))
-        return _ReplyBody(self, message)
+        self.first = message
+        return self
 
     def _next(self, first=False):
         """The next message for this request (Server Push skipped), or None after response_timeout."""
@@ -175,9 +181,9 @@ class _Reply(object):
             if message is None or not (first and "request" in message and "status" not in message):
                 return message
 
-    def chunks(self, first):
+    def __iter__(self):
         """The content of each message until one says no more content follows."""
-        message = first
+        message = self.first
         while True:
             if message.get("content"):
                 yield message["content"]
@@ -201,20 +207,6 @@ class _Reply(object):
             self.adapter._disconnect(self.reply_channel, self.path)
 
 
-class _ReplyBody(object):
-    """The WSGI iterable of a response: its chunks, and close() for a client that went away."""
-
-    def __init__(self, reply, first):
-        self._reply = reply
-        self._chunks = reply.chunks(first)
-
-    def __iter__(self):
-        return self._chunks
-
-    def close(self):
-        self._reply.close()
-
-
 class _ReplyDispatcher(object):
     """
     Delivers the messages sent to an adapter's reply channels.
@@ -222,9 +214,9 @@ class _ReplyDispatcher(object):
     One receive on the reply prefix runs at a time, made by a request thread
     that is waiting (the leader): it keeps its own messages and hands the
     others to their threads; when it has what it waited for, a sleeping one
-    takes over. A lone request so receives its response itself, and under
-    load each response costs one thread switch, not two as through a
-    dispatcher thread of its own.
+    takes over. A lone request so receives its response itself, with no
+    thread switch; under load, responses are handed over as a dispatcher
+    thread of its own would hand them.
     """
 
     def __init__(self, channel_layer, prefix):
@@ -407,10 +399,12 @@ class AsgiToWsgiAdapter(object):
             if problem:
                 logger.error("malformed http.request for %s: %s", reply_channel, problem)
                 response.send_error(400, "The request could not be understood.")
-                return
-            self._run_application(message, response)
+            else:
+                self._run_application(message, response)
+        except _Gone:
+            logger.info("%s: the client went away", reply_channel)
         finally:
-            del self._in_flight[reply_channel]
+            self._in_flight.pop(reply_channel, None)
             if self._stopping.is_set():
                 with self._state:
                     self._state.notify_all()
@@ -432,7 +426,8 @@ class AsgiToWsgiAdapter(object):
                 if hasattr(result, "close"):
                     result.close()
         except _Gone:
-            logger.info("%s %s: the client went away", message["method"], message["path"])
+            # The client is gone: nothing to answer; handle() notes it.
+            raise
         except Exception:
             logger.exception("%s %s failed", message["method"], message["path"])
             response.fail()
@@ -570,7 +565,7 @@ class _RequestBody(object):
                 break
             searched = len(self._buffer)
             self._buffer += self._next_chunk()
-        if size is not None and 0 <= size < end:
+        if 0 <= size < end:
             end = size
         return self._take(end)
 

@@ -179,6 +179,18 @@ def test_invalid_channel_names_say_which_rule_they_broke(layer, name, text):
         assert repr(name) in str(error.value)
 
 
+def test_a_subclass_of_text_is_a_name_like_any_other(layer):
+    class SafeText(type("")):
+        pass
+
+    for receive in (False, True):
+        assert layer.valid_channel_name(SafeText("http.request"), receive=receive) is True
+        assert layer.valid_channel_names([SafeText("reply!")], receive=receive) is True
+    assert layer.valid_group_name(SafeText("chat")) is True
+    with pytest.raises(TypeError):
+        layer.valid_channel_name(SafeText("reply!local"), receive=True)
+
+
 def test_receive_on_a_local_part_is_refused_naming_the_prefix(layer):
     assert layer.valid_channel_name("daphne.response.Ab!c7") is True
     with pytest.raises(TypeError) as error:
