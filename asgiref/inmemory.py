@@ -12,6 +12,7 @@ from collections import OrderedDict, deque
 import six
 
 from .base_layer import BaseChannelLayer, check_positive_int, check_positive_number, random_name_part
+from .wakeup import Wakeup
 
 # Expiry must not jump with the wall clock; Python 2 has no monotonic clock.
 _clock = getattr(time, "monotonic", time.time)
@@ -224,7 +225,7 @@ class ChannelLayer(BaseChannelLayer):
         if waiters:
             waiter = next(iter(waiters))
             self._unregister(waiter)
-            waiter.condition.notify()
+            waiter.wakeup.ring()
         return True
 
     def _take(self, names, now):
@@ -249,13 +250,13 @@ class ChannelLayer(BaseChannelLayer):
     def _wait(self, names):
         """Sleep until a send to one of the named queues wakes us, or the timeout."""
         deadline = _clock() + self.receive_timeout
-        waiter = _Waiter(self._lock, names)
+        waiter = _Waiter(names)
         try:
             while True:
                 self._register(waiter)
                 remaining = deadline - _clock()
                 if remaining > 0:
-                    waiter.condition.wait(remaining)
+                    waiter.wakeup.wait(self._lock, remaining)
                 found = self._take(names, self._reclaim())
                 if found is not None or _clock() >= deadline:
                     return found
@@ -363,10 +364,10 @@ class _Queue(deque):
 class _Waiter(object):
     """A receive(block=True) that is asleep on some queues."""
 
-    __slots__ = ("condition", "names", "registered")
+    __slots__ = ("wakeup", "names", "registered")
 
-    def __init__(self, lock, names):
-        self.condition = threading.Condition(lock)
+    def __init__(self, names):
+        self.wakeup = Wakeup()
         # A name listed twice in receive() is waited on once.
         self.names = frozenset(names)
         self.registered = False

@@ -18,6 +18,7 @@ from collections import OrderedDict, deque
 import six
 
 from .base_layer import check_positive_int, check_positive_number, random_name_part
+from .wakeup import Wakeup
 from .wsgi_mapping import (
     headers_from_wsgi, headers_to_wsgi, request_from_environ, status_code, status_line, wsgi_environ)
 
@@ -253,9 +254,9 @@ class _ReplyDispatcher(object):
                         self._receive_once()
                     else:
                         if mailbox.wakeup is None:
-                            mailbox.wakeup = threading.Condition(self._lock)
+                            mailbox.wakeup = Wakeup()
                         self._sleeping[mailbox] = None
-                        mailbox.wakeup.wait(remaining)
+                        mailbox.wakeup.wait(self._lock, remaining)
                         self._sleeping.pop(mailbox, None)
                 return mailbox.messages.popleft()
             finally:
@@ -284,11 +285,11 @@ class _ReplyDispatcher(object):
     def _wake(self, mailbox):
         if mailbox in self._sleeping:
             del self._sleeping[mailbox]
-            mailbox.wakeup.notify()
+            mailbox.wakeup.ring()
 
 
 class _Mailbox(object):
-    """The messages for one reply channel, and the condition its thread sleeps on, once it has slept."""
+    """The messages for one reply channel, and the wake-up call of its thread, once it has slept."""
 
     __slots__ = ("messages", "wakeup")
 
