@@ -149,7 +149,8 @@ class _Reply(object):
     """
     The response to one request, as it arrives: status, then content chunks.
     Once started, it is the WSGI iterable, whose close() tells a client that
-    went away.
+    went away; a response that arrived whole in one message is handed over
+    as a list instead, with nothing left to wait for.
     """
 
     def __init__(self, adapter, replies, reply_channel, path):
@@ -171,6 +172,11 @@ class _Reply(object):
             self.adapter._disconnect(self.reply_channel, self.path)
             return _error(start_response, 502, "The application sent a malformed response.")
         start_response(status_line(message["status"]), headers_to_wsgi(message.get("headers", [])))
+        if not message.get("more_content"):
+            # The whole response is here: nothing more to wait for or to close.
+            self.adapter._replies.forget(self.reply_channel)
+            content = message.get("content")
+            return [content] if content else []
         self.first = message
         return self
 
@@ -493,19 +499,19 @@ class _Response(object):
         if self.finished:
             return
         size = self.adapter.chunk_size
-        if len(data) <= size:
-            pieces = [data]
-        else:
-            pieces = [data[start:start + size] for start in range(0, len(data), size)]
-        for number, piece in enumerate(pieces):
-            piece_more = more or number < len(pieces) - 1
-            if self.started:
-                self._send({"content": piece, "more_content": piece_more})
-            else:
-                self.started = True
-                self._send({"status": self.status, "headers": self.headers, "content": piece,
-                            "more_content": piece_more})
+        start = 0
+        while len(data) - start > size:
+            self._send_piece(data[start:start + size], True)
+            start += size
+        self._send_piece(data[start:] if start else data, more)
         self.finished = not more
+
+    def _send_piece(self, data, more):
+        if self.started:
+            self._send({"content": data, "more_content": more})
+        else:
+            self.started = True
+            self._send({"status": self.status, "headers": self.headers, "content": data, "more_content": more})
 
     def _send(self, message):
         if self.abandoned[0]:
@@ -767,12 +773,14 @@ def _receive_blocking(channel_layer, channels):
 
 def _send_patiently(channel_layer, channel, message, timeout):
     """Send, retrying with backoff while the channel is full, for up to ``timeout`` seconds."""
-    deadline = _clock() + timeout
+    deadline = None
     delay = _BACKOFF[0]
     while True:
         try:
             return channel_layer.send(channel, message)
         except channel_layer.ChannelFull:
+            if deadline is None:
+                deadline = _clock() + timeout
             if _clock() + delay > deadline:
                 raise
             time.sleep(delay)

@@ -134,6 +134,10 @@ def request_from_environ(environ):
 def _headers_from_environ(environ):
     headers = []
     for key, value in environ.items():
+        # Most keys are neither HTTP_* nor CONTENT_*: one comparison turns them away.
+        first = key[:1]
+        if first != "H" and first != "C":
+            continue
         if key.startswith("HTTP_"):
             if key in ("HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH"):
                 continue
