@@ -26,9 +26,14 @@ def application(environ, start_response):
     return [body]
 
 
-if __name__ == "__main__":
+def serve_directly(wsgi_application, port, threads):
+    """Serve ``wsgi_application`` with waitress alone, set up as ``asgiref serve`` sets up its own."""
     from waitress import serve
     # As asgiref serve does: no warning per request waiting for a thread.
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
-    serve(application, host="127.0.0.1", port=int(sys.argv[1]), threads=int(sys.argv[2]), _quiet=True)
+    serve(wsgi_application, host="127.0.0.1", port=port, threads=threads, _quiet=True)
+
+
+if __name__ == "__main__":
+    serve_directly(application, int(sys.argv[1]), int(sys.argv[2]))

@@ -42,15 +42,19 @@ def free_port():
     return port
 
 
-def start(kind, port):
-    environment = dict(os.environ, PYTHONPATH=ROOT)
+def command(kind, port):
+    """The command line of the ``direct`` or the ``bridge`` server on ``port``."""
     if kind == "direct":
-        command = [sys.executable, "hello_app.py", str(port), str(THREADS)]
-    else:
-        command = [sys.executable, "-m", "asgiref", "serve", "hello_app:application", "--port", str(port),
-                   "--threads", str(THREADS), "--log-level", "WARNING"]
-    process = subprocess.Popen(command, cwd=HERE, env=environment, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
+        return [sys.executable, "hello_app.py", str(port), str(THREADS)]
+    return [sys.executable, "-m", "asgiref", "serve", "hello_app:application", "--port", str(port),
+            "--threads", str(THREADS), "--log-level", "WARNING"]
+
+
+def start(kind, port, arguments=None):
+    """Run a server (``arguments``, or the ``kind`` server's command) and wait until ``port`` answers."""
+    environment = dict(os.environ, PYTHONPATH=ROOT)
+    process = subprocess.Popen(arguments or command(kind, port), cwd=HERE, env=environment,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 30
     while time.time() < deadline:
         try:
