@@ -14,7 +14,10 @@ layer      the same handoff through asgiref's in-memory layer: a tiny
            channel of its own.
 messages   as layer, but the messages are the real http.request and response
            made by asgiref.wsgi_mapping; no checks, no streaming, no
-           timeouts, no reply dispatcher.
+           timeouts.
+receiver   as messages, but every response comes through one receive on one
+           reply prefix, handed to its request's thread by the bridge's own
+           reply dispatcher, as the bridge must.
 bridge     asgiref serve, all of it.
 
     python benchmarks/bridge_floor.py [--seconds 5] [--connections 32]
@@ -35,7 +38,7 @@ from http_bridge import THREADS, free_port, load, start
 from tables import print_table
 
 WORKERS = 4
-MODES = ("direct", "handoff", "layer", "messages", "bridge")
+MODES = ("direct", "handoff", "layer", "messages", "receiver", "bridge")
 
 
 def run_application(environ):
@@ -75,18 +78,21 @@ def handoff():
     return front
 
 
-def through_layer(make_request, serve_request, respond):
+def through_layer(make_request, serve_request, respond, one_receiver=False):
     """
     A front WSGI application and its workers, handing requests over the
     in-memory layer: ``make_request(environ)`` makes the http.request message
     (``reply_channel`` added here), ``serve_request(message)`` makes the
     response message in a worker, ``respond(message, start_response)`` ends
-    the request.
+    the request. Each waitress thread receives on a reply channel of its
+    own, or with ``one_receiver`` all go through the reply dispatcher.
     """
     from asgiref.inmemory import ChannelLayer
+    from asgiref.wsgi import _ReplyDispatcher
     layer = ChannelLayer()
     serial = itertools.count()
     local = threading.local()
+    replies = _ReplyDispatcher(layer, "floor.reply!") if one_receiver else None
 
     def work():
         while True:
@@ -95,9 +101,16 @@ def through_layer(make_request, serve_request, respond):
                 layer.send(message["reply_channel"], serve_request(message))
 
     def front(environ, start_response):
+        message = make_request(environ)
+        if replies is not None:
+            message["reply_channel"] = reply_channel = "floor.reply!%d" % next(serial)
+            mailbox = replies.expect(reply_channel)
+            layer.send("http.request", message)
+            response = replies.next_message(mailbox, 60)
+            replies.forget(reply_channel)
+            return respond(response, start_response)
         if not hasattr(local, "reply_channel"):
             local.reply_channel = "floor.reply%d" % next(serial)
-        message = make_request(environ)
         message["reply_channel"] = local.reply_channel
         layer.send("http.request", message)
         response = None
@@ -132,7 +145,7 @@ def tiny_messages():
     return through_layer(make_request, serve_request, respond)
 
 
-def real_messages():
+def real_messages(one_receiver=False):
     from asgiref.wsgi_mapping import (
         headers_from_wsgi, headers_to_wsgi, request_from_environ, status_code, status_line, wsgi_environ)
 
@@ -150,10 +163,15 @@ def real_messages():
         start_response(status_line(message["status"]), headers_to_wsgi(message["headers"]))
         return [message["content"]]
 
-    return through_layer(make_request, serve_request, respond)
+    return through_layer(make_request, serve_request, respond, one_receiver)
 
 
-SERVERS = {"handoff": handoff, "layer": tiny_messages, "messages": real_messages}
+SERVERS = {
+    "handoff": handoff,
+    "layer": tiny_messages,
+    "messages": real_messages,
+    "receiver": lambda: real_messages(one_receiver=True),
+}
 
 
 def main():
