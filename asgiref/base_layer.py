@@ -27,6 +27,16 @@ class MessageTooLarge(Exception):
     """The message is larger than the layer carries; it was not sent."""
 
 
+class InvalidArgument(TypeError, AssertionError):
+    """
+    A bad argument where asgiref 1.1 checked with ``assert``: channel names
+    that are not a non-empty collection, a message that is not a dict, a
+    ``new_channel`` pattern not ending in ``?``. It is a ``TypeError`` with a
+    message naming the problem, and an ``AssertionError`` so that code
+    written for 1.1, which caught that, still does.
+    """
+
+
 class BaseChannelLayer(object):
     """
     A channel layer's common ground. Subclasses implement the API methods;
@@ -165,17 +175,33 @@ class BaseChannelLayer(object):
                         % (self.invalid_name_error.format("Channel"), name))
 
     def valid_channel_names(self, names, receive=False):
-        """True if ``names`` is a non-empty list of valid channel names; otherwise ``TypeError``."""
-        if not isinstance(names, (list, tuple)) or not names:
-            raise TypeError(
-                "channel names must be a non-empty list of channel names, not %s %r"
-                % (type(names).__name__, names))
+        """
+        True if ``names`` is a non-empty iterable (list, tuple, set, ...) of
+        valid channel names, not itself a string; otherwise InvalidArgument
+        for the collection or ``TypeError`` naming the bad name.
+        """
+        self.checked_channel_names(names, receive)
+        return True
+
+    def checked_channel_names(self, names, receive=False):
+        """
+        ``names`` as a list or tuple, once :meth:`valid_channel_names` holds:
+        a layer's ``receive`` calls this once and reads the result, so a
+        generator is consumed only here.
+        """
+        kind = type(names)
+        if kind is not list and kind is not tuple:
+            names = _name_sequence(names)
+        if not names:
+            raise InvalidArgument(
+                "channel names must be a non-empty list, tuple or set of channel names, not an empty %s"
+                % kind.__name__)
         regex = self.receive_name_regex if receive else self.channel_name_regex
         for name in names:
             # valid_channel_name's fast check, inline: receive() runs this every call.
             if not (type(name) is six.text_type and len(name) < NAME_LENGTH_LIMIT and regex.match(name)):
                 self.valid_channel_name(name, receive)
-        return True
+        return names
 
     def valid_group_name(self, name):
         """True if ``name`` is a valid group name; otherwise ``TypeError`` saying which rule it broke."""
@@ -214,11 +240,27 @@ class BaseChannelLayer(object):
         arrive as lists, as through any serialising layer, unless
         ``keep_tuples``.
         """
+        if not isinstance(message, dict):
+            raise InvalidArgument("message must be a dict, not %s" % type(message).__name__)
         copy, size = checked_copy(message, keep_tuples)
         if max_size is not None and size > max_size:
             raise self.MessageTooLarge(
                 "message payload is %d bytes; this layer carries at most %d" % (size, max_size))
         return copy
+
+
+def _name_sequence(names):
+    """The channel names of any iterable but a string, as a list; InvalidArgument otherwise."""
+    if isinstance(names, (six.text_type, six.binary_type)):
+        raise InvalidArgument(
+            "channel names must be a list, tuple or set of channel names, not one %s %r: "
+            "write [%r]" % (type(names).__name__, names, names))
+    try:
+        return list(names)
+    except TypeError:
+        six.raise_from(InvalidArgument(
+            "channel names must be a non-empty list, tuple or set of channel names, not %s %r"
+            % (type(names).__name__, names)), None)
 
 
 def random_name_part():

@@ -236,8 +236,9 @@ def _layer(arguments, cross_process=False):
     reference = arguments.layer
     if reference is None:
         reference, found = "asgiref.inmemory:ChannelLayer", ChannelLayer
-        # Workers notice a stop within a second.
-        options = dict({"receive_timeout": 1}, **options)
+        # Workers notice a stop within a second. A channel holds 100 requests
+        # (the layer's own default is asgiref 1.1's 10) before clients get 503.
+        options = dict({"receive_timeout": 1, "capacity": 100}, **options)
     else:
         found = _load(reference, "layer")
     if isinstance(found, type):

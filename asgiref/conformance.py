@@ -12,6 +12,12 @@ channel layer can be held to, as a ``unittest.TestCase`` base class.
 The layer should start empty. It is flushed before each test if it lists the
 ``flush`` extension. Tests of an extension run only when the layer lists it.
 
+The tests of asgiref 1.1's suite keep their names and meaning
+(``test_send_recv``, ``test_group_channels``, ... all 18 are listed in
+``ASGIREF_1_1_TESTS``), so a subclass that overrides one by name, to skip or
+replace it, still does; the other tests never lean on what those cover
+alone (only ``test_group_channels`` needs ``group_channels``).
+
 Promises newer than asgiref 1.1 are checked only for a layer that opts in,
 so a layer that passed 1.1's suite passes this one unchanged:
 
@@ -45,6 +51,15 @@ _STATISTICS = frozenset([
     "messages_count", "messages_pending", "messages_max_age", "channel_full_count",
     "messages_count_per_second", "channel_full_count_per_second",
 ])
+
+#: The test methods of asgiref 1.1.2's ConformanceTestCase, kept by name.
+ASGIREF_1_1_TESTS = (
+    "test_send_recv", "test_single_process_receive", "test_single_process_receive_error",
+    "test_message_expiry", "test_new_channel_single_reader", "test_new_channel_failures", "test_strings",
+    "test_groups", "test_groups_process", "test_group_channels", "test_flush", "test_flush_groups",
+    "test_group_expiry", "test_capacity", "test_capacity_process", "test_capacity_group", "test_exceptions",
+    "test_message_alteration_after_send",
+)
 
 # The methods each extension of spec section 3 requires.
 _EXTENSION_METHODS = {
@@ -116,22 +131,20 @@ class ConformanceTestCase(unittest.TestCase):
 
     # Sending and receiving.
 
-    def test_send_and_receive(self):
+    def test_send_recv(self):
         for colour in ("red", "green", "blue"):
             self.channel_layer.send("conformance.colours", {"colour": colour})
+        self.channel_layer.send("conformance.other", {"colour": "yellow"})
         received = [self.receive(["conformance.colours"]) for _ in range(3)]
         self.assertEqual([channel for channel, _ in received], ["conformance.colours"] * 3)
         # A normal channel may be sharded: every message arrives, order is best-effort.
         self.assertEqual(sorted(message["colour"] for _, message in received), ["blue", "green", "red"])
         self.assertNothingOn(["conformance.colours"])
+        self.assertEqual(
+            self.receive(["conformance.colours", "conformance.other"]), ("conformance.other", {"colour": "yellow"}))
 
     def test_receive_with_nothing_waiting_returns_a_pair_of_none(self):
         self.assertEqual(self.channel_layer.receive(["conformance.empty"]), (None, None))
-
-    def test_receive_on_several_channels_finds_the_one_with_a_message(self):
-        self.channel_layer.send("conformance.second", {"n": 2})
-        self.assertEqual(
-            self.receive(["conformance.first", "conformance.second"]), ("conformance.second", {"n": 2}))
 
     def test_receive_on_several_channels_misses_none(self):
         self.channel_layer.send("conformance.left", {"side": "left"})
@@ -143,7 +156,13 @@ class ConformanceTestCase(unittest.TestCase):
 
     # Process-specific channels.
 
-    def test_prefix_receive_gets_every_local_channel_with_its_full_name_in_order(self):
+    def test_single_process_receive(self):
+        self.channel_layer.send("conformance.process!one", {"n": 1})
+        self.assertEqual(self.receive(["conformance.process!"]), ("conformance.process!one", {"n": 1}))
+        self.channel_layer.send("conformance.process!two", {"n": 2})
+        self.assertEqual(self.receive(["conformance.process!"]), ("conformance.process!two", {"n": 2}))
+
+    def test_single_process_receive_keeps_the_order_of_sends(self):
         self.channel_layer.send("conformance.process!one", {"n": 1})
         self.channel_layer.send("conformance.process!two", {"n": 2})
         self.channel_layer.send("conformance.process!one", {"n": 3})
@@ -155,19 +174,24 @@ class ConformanceTestCase(unittest.TestCase):
         ])
         self.assertNothingOn(["conformance.process!"])
 
-    def test_receive_on_a_local_process_channel_is_refused(self):
+    def test_single_process_receive_error(self):
         with self.assertRaises(Exception):
             self.channel_layer.receive(["conformance.process!one"])
 
     # Single-reader channels.
 
-    def test_new_channel_makes_a_single_reader_name(self):
+    def test_new_channel_single_reader(self):
         name = self.channel_layer.new_channel("conformance.reply?")
         self.assertIsInstance(name, six.text_type)
         self.assertTrue(name.startswith("conformance.reply?"))
         self.assertGreater(len(name), len("conformance.reply?"))
         self.assertEqual(name.count("?"), 1)
         self.assertNotIn("!", name)
+        # A name with a message waiting is in use: the next one differs.
+        self.channel_layer.send(name, {"value": "waiting"})
+        second = self.channel_layer.new_channel("conformance.reply?")
+        self.assertNotEqual(name, second)
+        self.assertEqual(self.receive([second, name]), (name, {"value": "waiting"}))
 
     def test_single_reader_channel_delivers_in_order(self):
         name = self.channel_layer.new_channel("conformance.reply?")
@@ -180,21 +204,14 @@ class ConformanceTestCase(unittest.TestCase):
         names = set(self.channel_layer.new_channel("conformance.reply?") for _ in range(50))
         self.assertEqual(len(names), 50)
 
-    def test_new_channel_name_is_not_in_use(self):
-        first = self.channel_layer.new_channel("conformance.reply?")
-        self.channel_layer.send(first, {"value": "waiting"})
-        second = self.channel_layer.new_channel("conformance.reply?")
-        self.assertNotEqual(first, second)
-        self.assertEqual(self.receive([second, first]), (first, {"value": "waiting"}))
-
-    def test_new_channel_refuses_patterns_not_ending_in_a_question_mark(self):
+    def test_new_channel_failures(self):
         for pattern in ("conformance.process!", "conformance.normal"):
             with self.assertRaises(Exception):
                 self.channel_layer.new_channel(pattern)
 
     # Message contents.
 
-    def test_byte_strings_and_text_keep_their_type_and_value_nested(self):
+    def test_strings(self):
         message = {
             "bytes": b"\xc2\xa3 \x00\x01\xff",
             "text": "\u00a3 \x00 \U0001F612",
@@ -220,7 +237,7 @@ class ConformanceTestCase(unittest.TestCase):
         self.assertIs(received["yes"], True)
         self.assertIs(received["no"], False)
 
-    def test_changing_a_message_after_send_changes_nothing_received(self):
+    def test_message_alteration_after_send(self):
         message = {"list": [1, 2, 3], "dict": {"key": "value"}, "headers": [[b"a", b"b"]]}
         self.channel_layer.send("conformance.mutation", message)
         message["list"][0] = "changed"
@@ -232,14 +249,14 @@ class ConformanceTestCase(unittest.TestCase):
 
     # Expiry.
 
-    def test_an_unread_message_expires(self):
+    def test_message_expiry(self):
         self.channel_layer.send("conformance.expiry", {"value": "stale"})
         time.sleep(self.expiry_delay)
         self.assertNothingOn(["conformance.expiry"])
 
     # Capacity.
 
-    def test_a_channel_at_capacity_raises_channel_full(self):
+    def test_capacity(self):
         self.requires_capacity()
         for _ in range(self.capacity_limit):
             self.channel_layer.send("conformance.capacity", {"full": False})
@@ -253,7 +270,7 @@ class ConformanceTestCase(unittest.TestCase):
         self.assertEqual(self.receive(["conformance.capacity"])[0], "conformance.capacity")
         self.channel_layer.send("conformance.capacity", {"first": False})
 
-    def test_process_specific_channels_share_their_prefixs_capacity(self):
+    def test_capacity_process(self):
         self.requires_capacity(2)
         for n in range(self.capacity_limit):
             self.channel_layer.send("conformance.shared!%d" % n, {"n": n})
@@ -262,21 +279,14 @@ class ConformanceTestCase(unittest.TestCase):
 
     # Groups.
 
-    def test_send_group_reaches_every_member(self):
+    def test_groups(self):
         self.skip_if_no_extension("groups")
-        self.channel_layer.group_add("conformance-group", "conformance.member1")
-        self.channel_layer.group_add("conformance-group", "conformance.member2")
+        for member in ("conformance.member1", "conformance.member2", "conformance.leaves"):
+            self.channel_layer.group_add("conformance-group", member)
+        self.channel_layer.group_discard("conformance-group", "conformance.leaves")
         self.channel_layer.send_group("conformance-group", {"value": "hello"})
         self.assertEqual(self.receive(["conformance.member1"]), ("conformance.member1", {"value": "hello"}))
         self.assertEqual(self.receive(["conformance.member2"]), ("conformance.member2", {"value": "hello"}))
-
-    def test_a_discarded_channel_gets_nothing(self):
-        self.skip_if_no_extension("groups")
-        self.channel_layer.group_add("conformance-group", "conformance.stays")
-        self.channel_layer.group_add("conformance-group", "conformance.leaves")
-        self.channel_layer.group_discard("conformance-group", "conformance.leaves")
-        self.channel_layer.send_group("conformance-group", {"value": "hello"})
-        self.assertEqual(self.receive(["conformance.stays"])[0], "conformance.stays")
         self.assertNothingOn(["conformance.leaves"])
 
     def test_adding_a_member_twice_delivers_once(self):
@@ -292,9 +302,10 @@ class ConformanceTestCase(unittest.TestCase):
         self.channel_layer.group_discard("conformance-nobody", "conformance.stranger")
         self.channel_layer.group_add("conformance-group", "conformance.member")
         self.channel_layer.group_discard("conformance-group", "conformance.stranger")
-        self.assertEqual(list(self.channel_layer.group_channels("conformance-group")), ["conformance.member"])
+        self.channel_layer.send_group("conformance-group", {"value": "still here"})
+        self.assertEqual(self.receive(["conformance.member"]), ("conformance.member", {"value": "still here"}))
 
-    def test_group_channels_lists_the_members(self):
+    def test_group_channels(self):
         self.skip_if_no_extension("groups")
         for member in ("conformance.a", "conformance.b", "conformance.c"):
             self.channel_layer.group_add("conformance-group", member)
@@ -305,11 +316,15 @@ class ConformanceTestCase(unittest.TestCase):
         self.assertEqual(
             set(self.channel_layer.group_channels("conformance-group")), set(["conformance.a", "conformance.c"]))
         self.assertEqual(list(self.channel_layer.group_channels("conformance-empty")), [])
+        if "flush" in self.channel_layer.extensions:
+            self.channel_layer.flush()
+            self.assertEqual(list(self.channel_layer.group_channels("conformance-group")), [])
 
-    def test_send_group_reaches_process_specific_members(self):
+    def test_groups_process(self):
         self.skip_if_no_extension("groups")
-        self.channel_layer.group_add("conformance-group", "conformance.process!one")
-        self.channel_layer.group_add("conformance-group", "conformance.process!two")
+        for member in ("conformance.process!one", "conformance.process!leaves", "conformance.process!two"):
+            self.channel_layer.group_add("conformance-group", member)
+        self.channel_layer.group_discard("conformance-group", "conformance.process!leaves")
         self.channel_layer.send_group("conformance-group", {"value": "hello"})
         received = [self.receive(["conformance.process!"]) for _ in range(2)]
         self.assertEqual(
@@ -317,7 +332,7 @@ class ConformanceTestCase(unittest.TestCase):
                                ("conformance.process!two", {"value": "hello"})])
         self.assertNothingOn(["conformance.process!"])
 
-    def test_send_group_to_a_full_member_never_raises(self):
+    def test_capacity_group(self):
         self.skip_if_no_extension("groups")
         self.requires_capacity()
         self.channel_layer.group_add("conformance-group", "conformance.full")
@@ -327,7 +342,7 @@ class ConformanceTestCase(unittest.TestCase):
         self.assertEqual(sorted(message["n"] for _, message in received), list(range(self.capacity_limit)))
         self.assertNothingOn(["conformance.full"])
 
-    def test_a_membership_lapses_after_group_expiry(self):
+    def test_group_expiry(self):
         self.skip_if_no_extension("groups")
         group_expiry = getattr(self.channel_layer, "group_expiry", None)
         self.assertIsNotNone(group_expiry, "a layer with groups must have group_expiry")
@@ -347,29 +362,30 @@ class ConformanceTestCase(unittest.TestCase):
         self.receive(["conformance.reading"])
         time.sleep(self.expiry_delay)
         self.assertNothingOn(["conformance.gone"])
-        self.assertEqual(list(self.channel_layer.group_channels("conformance-group")), ["conformance.reading"])
+        self.channel_layer.send_group("conformance-group", {"value": "after"})
+        self.assertNothingOn(["conformance.gone"])
+        self.assertEqual(self.receive(["conformance.reading"]), ("conformance.reading", {"value": "after"}))
 
     # Flush.
 
-    def test_flush_drops_messages(self):
+    def test_flush(self):
         self.skip_if_no_extension("flush")
         self.channel_layer.send("conformance.flushed", {"value": "gone"})
         self.channel_layer.send("conformance.process!local", {"value": "gone"})
         self.channel_layer.flush()
         self.assertNothingOn(["conformance.flushed", "conformance.process!"])
 
-    def test_flush_drops_groups(self):
+    def test_flush_groups(self):
         self.skip_if_no_extension("flush")
         self.skip_if_no_extension("groups")
         self.channel_layer.group_add("conformance-group", "conformance.flushed")
         self.channel_layer.flush()
         self.channel_layer.send_group("conformance-group", {"value": "nobody"})
         self.assertNothingOn(["conformance.flushed"])
-        self.assertEqual(list(self.channel_layer.group_channels("conformance-group")), [])
 
     # Exceptions and extensions.
 
-    def test_both_exceptions_are_layer_attributes(self):
+    def test_exceptions(self):
         self.assertTrue(issubclass(self.channel_layer.ChannelFull, Exception))
         self.assertTrue(issubclass(self.channel_layer.MessageTooLarge, Exception))
 

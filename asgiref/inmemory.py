@@ -11,7 +11,9 @@ from collections import OrderedDict, deque
 
 import six
 
-from .base_layer import BaseChannelLayer, check_positive_int, check_positive_number, random_name_part
+from .base_layer import (
+    BaseChannelLayer, InvalidArgument, check_positive_int, check_positive_number, random_name_part,
+)
 from .wakeup import Wakeup
 
 # Expiry must not jump with the wall clock; Python 2 has no monotonic clock.
@@ -26,7 +28,9 @@ class ChannelLayer(BaseChannelLayer):
     """
     Channels, groups and statistics held in this process's memory.
 
-    Every method is safe to call from any thread. A message is copied when
+    The constructor keeps asgiref 1.1's keywords and defaults: each channel
+    holds at most ``capacity=10`` messages unless ``channel_capacity`` says
+    otherwise. Every method is safe to call from any thread. A message is copied when
     sent (tuples stay tuples, as in asgiref 1.1); ``receive(block=True)``
     sleeps until a message for one of its channels is sent from any thread,
     or ``receive_timeout`` seconds pass. Messages whose payload is over
@@ -35,7 +39,8 @@ class ChannelLayer(BaseChannelLayer):
 
     extensions = ["groups", "flush", "statistics"]
 
-    def __init__(self, expiry=60, group_expiry=86400, capacity=100, channel_capacity=None,
+    # asgiref 1.1's signature and defaults (capacity 10), then this layer's own keywords.
+    def __init__(self, expiry=60, group_expiry=86400, capacity=10, channel_capacity=None,
                  max_message_size=1024 * 1024, receive_timeout=5):
         super(ChannelLayer, self).__init__(
             expiry=expiry,
@@ -92,7 +97,7 @@ class ChannelLayer(BaseChannelLayer):
         messages for every channel behind it) and return ``(channel,
         message)`` with the full channel name, or ``(None, None)``.
         """
-        self.valid_channel_names(channels, receive=True)
+        channels = self.checked_channel_names(channels, receive=True)
         names = [self.non_local_name(channel) if "!" in channel else channel for channel in channels]
         with self._lock:
             found = self._take(names, self._reclaim())
@@ -103,7 +108,7 @@ class ChannelLayer(BaseChannelLayer):
     def new_channel(self, pattern):
         """A single-reader channel name not in use: ``pattern`` (ending in ``?``) plus 12 random characters."""
         if not isinstance(pattern, six.text_type) or not pattern.endswith("?"):
-            raise TypeError("new_channel() needs a pattern ending in '?', not %r" % (pattern,))
+            raise InvalidArgument("new_channel() needs a pattern ending in '?', not %r" % (pattern,))
         while True:
             name = pattern + random_name_part()
             self.valid_channel_name(name)

@@ -89,7 +89,7 @@ def through_layer(make_request, serve_request, respond, one_receiver=False):
     """
     from asgiref.inmemory import ChannelLayer
     from asgiref.wsgi import _ReplyDispatcher
-    layer = ChannelLayer()
+    layer = ChannelLayer(capacity=100)
     serial = itertools.count()
     local = threading.local()
     replies = _ReplyDispatcher(layer, "floor.reply!") if one_receiver else None

@@ -8,7 +8,7 @@ import warnings
 import pytest
 import six
 
-from asgiref.base_layer import BaseChannelLayer, random_name_part
+from asgiref.base_layer import BaseChannelLayer, InvalidArgument, random_name_part
 
 
 BYTES = type(b"").__name__
@@ -198,12 +198,48 @@ def test_receive_on_a_local_part_is_refused_naming_the_prefix(layer):
     assert "receive on its process-specific prefix %r" % "daphne.response.Ab!" in str(error.value)
 
 
-def test_valid_channel_names_needs_a_non_empty_list(layer):
-    assert layer.valid_channel_names(["a", "b!"], receive=True) is True
-    for names in ("http.request", [], None, {"a": 1}):
-        with pytest.raises(TypeError) as error:
-            layer.valid_channel_names(names)
-        assert "channel names must be a non-empty list of channel names" in str(error.value)
+@pytest.mark.parametrize("names", [
+    ["a", "b!"], ("a", "b!"), set(["a", "b!"]), frozenset(["a"]), collections.deque(["a"]),
+    collections.OrderedDict([("a", 1), ("b!", 2)]).keys(), (name for name in ["a", "b!"]),
+])
+def test_valid_channel_names_takes_any_iterable_of_names_as_asgiref_1_1_did(layer, names):
+    assert layer.valid_channel_names(names, receive=True) is True
+
+
+def test_checked_channel_names_reads_an_iterable_once_and_returns_the_names(layer):
+    assert layer.checked_channel_names(name for name in ["a", "b!"]) == ["a", "b!"]
+    assert sorted(layer.checked_channel_names(set(["a", "b"]))) == ["a", "b"]
+    names = ["a"]
+    assert layer.checked_channel_names(names) is names
+
+
+@pytest.mark.parametrize("names, text", [
+    ("http.request", "not one str 'http.request': write ['http.request']"),
+    (b"http.request", "not one %s" % BYTES),
+    ([], "not an empty list"),
+    (set(), "not an empty set"),
+    (iter([]), "not an empty"),
+    (None, "not NoneType None"),
+    (5, "not int 5"),
+])
+def test_valid_channel_names_refuses_a_string_or_an_empty_collection(layer, names, text):
+    with pytest.raises(InvalidArgument) as error:
+        layer.valid_channel_names(names)
+    assert "channel names must be a" in str(error.value)
+    assert text in str(error.value)
+
+
+@pytest.mark.parametrize("names", ["http.request", [], None])
+def test_bad_channel_names_are_caught_as_asgiref_1_1s_assertion_error(layer, names):
+    # asgiref 1.1 asserted here; code written for it catches AssertionError.
+    with pytest.raises(AssertionError):
+        layer.valid_channel_names(names)
+
+
+def test_invalid_argument_is_a_type_error_and_an_assertion_error():
+    assert issubclass(InvalidArgument, TypeError)
+    assert issubclass(InvalidArgument, AssertionError)
+    assert InvalidArgument.__doc__
 
 
 def test_valid_channel_names_checks_every_name(layer):
@@ -259,6 +295,13 @@ def test_checked_message_is_an_independent_copy(layer):
 def test_checked_message_delivers_tuples_as_lists_unless_asked_to_keep_them(layer):
     assert layer.checked_message({"t": (1, 2)}) == {"t": [1, 2]}
     assert layer.checked_message({"t": (1, 2)}, keep_tuples=True) == {"t": (1, 2)}
+
+
+@pytest.mark.parametrize("message", [None, "text", [("key", "value")]])
+def test_checked_message_refuses_a_message_that_is_not_a_dict_as_1_1_asserted(layer, message):
+    with pytest.raises(InvalidArgument) as error:
+        layer.checked_message(message)
+    assert "message must be a dict, not %s" % type(message).__name__ in str(error.value)
 
 
 def test_checked_message_raises_type_error_and_message_too_large(layer):

@@ -26,9 +26,9 @@ def test_the_ready_made_layer():
     assert inmemory.channel_layer.extensions == ["groups", "flush", "statistics"]
 
 
-def test_defaults():
+def test_defaults_are_asgiref_1_1s():
     layer = ChannelLayer()
-    assert (layer.expiry, layer.group_expiry, layer.capacity) == (60, 86400, 100)
+    assert (layer.expiry, layer.group_expiry, layer.capacity, layer.channel_capacity) == (60, 86400, 10, [])
     assert layer.max_message_size == MIB
     assert layer.receive_timeout == 5
 
@@ -523,10 +523,65 @@ def test_send_refuses_a_bad_channel_name(channel, text):
     assert text in str(error.value)
 
 
+def test_the_constructor_takes_asgiref_1_1s_keywords_in_its_order_then_its_own():
+    layer = ChannelLayer(30, 600, 3, {"big": 50}, 100, 0.5)
+    assert (layer.expiry, layer.group_expiry, layer.capacity) == (30, 600, 3)
+    assert (layer.get_capacity("big"), layer.max_message_size, layer.receive_timeout) == (50, 100, 0.5)
+
+
+def test_a_channel_holds_ten_messages_by_default_as_in_asgiref_1_1():
+    layer = ChannelLayer()
+    for n in range(10):
+        layer.send("c", {"n": n})
+    with pytest.raises(layer.ChannelFull):
+        layer.send("c", {"n": 10})
+
+
+@pytest.mark.parametrize("make_channels", [
+    lambda: set(["quiet", "c"]),
+    lambda: ("quiet", "c"),
+    lambda: frozenset(["c"]),
+    lambda: (name for name in ["quiet", "c"]),
+    lambda: {"quiet": None, "c": None}.keys(),
+], ids=["set", "tuple", "frozenset", "generator", "dict keys"])
+def test_receive_takes_any_iterable_of_names_as_channels_1_passes_a_set(make_channels):
+    layer = ChannelLayer(receive_timeout=30)
+    layer.send("c", {"n": 1})
+    assert layer.receive(make_channels()) == ("c", {"n": 1})
+    thread, result = in_thread(layer.receive, make_channels(), True)
+    time.sleep(0.02)
+    layer.send("c", {"n": 2})
+    thread.join(10)
+    assert result == [("c", {"n": 2})]
+
+
+def test_receive_many_takes_a_set_as_channels_1_0_passes_it():
+    layer = ChannelLayer()
+    layer.send("reply!x", {"n": 1})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        assert layer.receive_many(set(["http.request", "reply!"]), block=True) == ("reply!x", {"n": 1})
+
+
+@pytest.mark.parametrize("call", [
+    lambda layer: layer.receive("c"),
+    lambda layer: layer.receive([]),
+    lambda layer: layer.send("c", "not a dict"),
+    lambda layer: layer.send_group("g", ["not", "a", "dict"]),
+    lambda layer: layer.new_channel("c!"),
+    lambda layer: layer.new_channel(b"c?"),
+], ids=["receive a string", "receive nothing", "send a list", "send_group a list", "new_channel !",
+        "new_channel bytes"])
+def test_where_asgiref_1_1_asserted_the_error_is_also_an_assertion_error(call):
+    with pytest.raises(AssertionError) as error:
+        call(ChannelLayer())
+    assert isinstance(error.value, TypeError)
+
+
 @pytest.mark.parametrize("channels, text", [
-    ("http.request", "channel names must be a non-empty list"),
-    ([], "channel names must be a non-empty list"),
-    (None, "channel names must be a non-empty list"),
+    ("http.request", "channel names must be a list, tuple or set of channel names, not one str"),
+    ([], "channel names must be a non-empty list, tuple or set of channel names, not an empty list"),
+    (None, "channel names must be a non-empty list, tuple or set of channel names, not NoneType"),
     (["ok", "process!local"], "receive on its process-specific prefix"),
     (["reply?"], "ends with '?'"),
 ])
@@ -555,7 +610,9 @@ checks = [
     (lambda: layer.send("c", "text"), TypeError, "message must be a dict"),
     (lambda: layer.send("c", {"v": {1}}), TypeError, "message['v']: set is not allowed"),
     (lambda: layer.send("c", {"v": b"12345"}), layer.MessageTooLarge, "at most 4"),
-    (lambda: layer.receive("c"), TypeError, "non-empty list"),
+    (lambda: layer.receive("c"), AssertionError, "not one str"),
+    (lambda: layer.send("c", ["text"]), AssertionError, "message must be a dict"),
+    (lambda: layer.new_channel("c"), AssertionError, "ending in '?'"),
     (lambda: layer.receive(["c!x"]), TypeError, "process-specific prefix"),
     (lambda: layer.new_channel("c!"), TypeError, "ending in '?'"),
     (lambda: layer.group_add("g?", "c"), TypeError, "group name"),
