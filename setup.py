@@ -20,14 +20,19 @@ setup(
     version=version(),
     description="Channel layers and WSGI adapters for channel-layer ASGI (ASGI 1)",
     long_description=long_description,
+    long_description_content_type="text/x-rst",
+    url="https://github.com/django/asgiref",
     license="BSD",
     packages=find_packages(exclude=["tests", "tests.*", "benchmarks"]),
     include_package_data=True,
     python_requires=">=2.7, !=3.0.*, !=3.1.*, !=3.2.*, !=3.3.*, !=3.4.*, !=3.5.*",
     install_requires=["six"],
     extras_require={
-        # The HTTP server of the asgiref command.
-        "serve": ["waitress"],
+        # The HTTP server of the asgiref command. http_server drives waitress's
+        # internals (wasyncore's loop, the server's socket map, channels and
+        # task dispatcher), which were checked on 1.4.4, 2.0.0 and 3.0.2 only:
+        # the range stops at what was checked.
+        "serve": ["waitress>=1.4.4,<3.1"],
     },
     entry_points={"console_scripts": ["asgiref = asgiref.cli:main"]},
     classifiers=[

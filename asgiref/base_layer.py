@@ -253,8 +253,8 @@ def _name_sequence(names):
     """The channel names of any iterable but a string, as a list; InvalidArgument otherwise."""
     if isinstance(names, (six.text_type, six.binary_type)):
         raise InvalidArgument(
-            "channel names must be a list, tuple or set of channel names, not one %s %r: "
-            "write [%r]" % (type(names).__name__, names, names))
+            "channel names must be a list, tuple or set of channel names, not a single string %r: "
+            "write [%r]" % (names, names))
     try:
         return list(names)
     except TypeError:

@@ -214,8 +214,8 @@ def test_checked_channel_names_reads_an_iterable_once_and_returns_the_names(laye
 
 
 @pytest.mark.parametrize("names, text", [
-    ("http.request", "not one str 'http.request': write ['http.request']"),
-    (b"http.request", "not one %s" % BYTES),
+    ("http.request", "not a single string %r: write [%r]" % ("http.request", "http.request")),
+    (b"http.request", "not a single string %r" % b"http.request"),
     ([], "not an empty list"),
     (set(), "not an empty set"),
     (iter([]), "not an empty"),

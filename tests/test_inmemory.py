@@ -579,7 +579,7 @@ def test_where_asgiref_1_1_asserted_the_error_is_also_an_assertion_error(call):
 
 
 @pytest.mark.parametrize("channels, text", [
-    ("http.request", "channel names must be a list, tuple or set of channel names, not one str"),
+    ("http.request", "channel names must be a list, tuple or set of channel names, not a single string"),
     ([], "channel names must be a non-empty list, tuple or set of channel names, not an empty list"),
     (None, "channel names must be a non-empty list, tuple or set of channel names, not NoneType"),
     (["ok", "process!local"], "receive on its process-specific prefix"),
@@ -610,7 +610,7 @@ checks = [
     (lambda: layer.send("c", "text"), TypeError, "message must be a dict"),
     (lambda: layer.send("c", {"v": {1}}), TypeError, "message['v']: set is not allowed"),
     (lambda: layer.send("c", {"v": b"12345"}), layer.MessageTooLarge, "at most 4"),
-    (lambda: layer.receive("c"), AssertionError, "not one str"),
+    (lambda: layer.receive("c"), AssertionError, "not a single string"),
     (lambda: layer.send("c", ["text"]), AssertionError, "message must be a dict"),
     (lambda: layer.new_channel("c"), AssertionError, "ending in '?'"),
     (lambda: layer.receive(["c!x"]), TypeError, "process-specific prefix"),

@@ -160,7 +160,8 @@ class CountingLayer(ChannelLayer):
 
 
 def test_one_receive_at_a_time_takes_every_response_to_its_request():
-    layer = CountingLayer(receive_timeout=0.2)
+    # Room for all 20 requests at once (the layer's own default is 10).
+    layer = CountingLayer(capacity=20, receive_timeout=0.2)
     front = WsgiToAsgiAdapter(layer, response_timeout=10)
     waiting = [serve_in_thread(front, make_environ(PATH_INFO="/%d" % n)) for n in range(20)]
     requests = [take(layer, "http.request")[1] for _ in range(20)]
