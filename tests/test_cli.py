@@ -293,3 +293,10 @@ def test_help_explains_every_option():
                    "--max-body", "--log-level"):
         assert option in output
     assert "default: 127.0.0.1" in output and "default: 8000" in output
+
+
+def test_serve_gives_the_in_memory_layer_room_for_100_requests_unless_told_otherwise():
+    # The layer's own default is asgiref 1.1's 10; serve asks for more itself.
+    from asgiref import cli
+    assert cli._layer(cli._parser().parse_args(["serve"])).capacity == 100
+    assert cli._layer(cli._parser().parse_args(["serve", "--layer-option", "capacity=7"])).capacity == 7
