@@ -28,6 +28,8 @@ setup(
     extras_require={
         # The HTTP server of the asgiref command.
         "serve": ["waitress"],
+        # receive_twisted of the in-memory layer (Daphne 1.4 needs 17.1 or later).
+        "twisted": ["twisted>=17.1"],
     },
     entry_points={"console_scripts": ["asgiref = asgiref.cli:main"]},
     classifiers=[

@@ -15,7 +15,7 @@ from asgiref.inmemory import ChannelLayer
 
 
 class InMemoryConformanceTests(conformance.ConformanceTestCase):
-    channel_layer = ChannelLayer(expiry=1, group_expiry=2, capacity=5, max_message_size=1024 * 1024)
+    channel_layer = ChannelLayer(expiry=1, group_expiry=2, capacity=5, max_message_size=1024 * 1024, receive_timeout=1)
     expiry_delay = 1.1
     capacity_limit = 5
     strict_messages = True
