@@ -17,7 +17,8 @@ from .wakeup import Wakeup
 from .inmemory_twisted import TwistedReceive, twisted_imports
 
 if six.PY2:
-    _AsyncReceive = object
+    class _AsyncReceive(object):
+        """No ``async`` extension: Python 2 has no asyncio."""
 else:
     # receive_async is Python 3 syntax, in a module Python 2 never imports.
     from .inmemory_async import AsyncReceive as _AsyncReceive
