@@ -80,13 +80,16 @@ def python36(requested):
 
 
 def virtualenv(python, directory, requirements):
-    """A virtualenv in ``directory`` with PINS and ``requirements``; its python."""
+    """A virtualenv in ``directory`` with PINS and ``requirements`` (built once); its python."""
     bin_python = os.path.join(directory, "bin", "python")
-    if not os.path.exists(bin_python):
+    built = os.path.join(directory, "built")
+    if not os.path.exists(built):
+        shutil.rmtree(directory, ignore_errors=True)
         subprocess.check_call([python, "-m", "venv", directory])
         # The pip of 3.6's venv is too old for today's index.
-        subprocess.check_call([bin_python, "-m", "pip", "install", "-q", "pip<22"])
+        subprocess.check_call([bin_python, "-m", "pip", "install", "-q", "-U", "pip<22"])
         subprocess.check_call([bin_python, "-m", "pip", "install", "-q"] + PINS + requirements)
+        open(built, "w").close()
     elif ROOT in requirements:
         subprocess.check_call([bin_python, "-m", "pip", "install", "-q", "--no-deps", "--force-reinstall", ROOT])
     return bin_python
