@@ -7,7 +7,7 @@ import time
 import pytest
 
 from asgiref.inmemory import ChannelLayer
-from threads import in_thread
+from threads import in_thread, numbered_messages_in_thread
 
 asyncio = pytest.importorskip("asyncio")
 conformance_async = pytest.importorskip("asgiref.conformance_async")
@@ -92,17 +92,21 @@ def test_a_receive_cancelled_after_its_wake_up_passes_the_message_to_another_wai
     assert second.result() == ("c", {"n": 1})
 
 
+def assert_a_blocked_receive_gets_the_next_message(layer):
+    thread, result = in_thread(layer.receive, ["c"], True)
+    time.sleep(0.05)
+    layer.send("c", {"n": 1})
+    thread.join(10)
+    assert result == [("c", {"n": 1})]
+
+
 def test_a_cancelled_receive_stops_waiting(loop):
     layer = ChannelLayer(receive_timeout=30)
     cancelled = loop.create_task(layer.receive_async(["c"]))
     settle(loop)
     cancelled.cancel()
     loop.run_until_complete(asyncio.wait([cancelled], timeout=10))
-    thread, result = in_thread(layer.receive, ["c"], True)
-    time.sleep(0.05)
-    layer.send("c", {"n": 1})
-    thread.join(10)
-    assert result == [("c", {"n": 1})]
+    assert_a_blocked_receive_gets_the_next_message(layer)
 
 
 def test_a_waiter_left_on_a_closed_loop_does_not_swallow_a_message():
@@ -111,11 +115,7 @@ def test_a_waiter_left_on_a_closed_loop_does_not_swallow_a_message():
     abandoned.create_task(layer.receive_async(["c"]))
     settle(abandoned)
     abandoned.close()
-    thread, result = in_thread(layer.receive, ["c"], True)
-    time.sleep(0.05)
-    layer.send("c", {"n": 1})
-    thread.join(10)
-    assert result == [("c", {"n": 1})]
+    assert_a_blocked_receive_gets_the_next_message(layer)
 
 
 def test_it_waits_on_a_loop_running_in_another_thread():
@@ -138,17 +138,7 @@ def test_it_waits_on_a_loop_running_in_another_thread():
 
 def test_a_single_reader_gets_everything_in_order_from_a_thread():
     layer = ChannelLayer(capacity=10, receive_timeout=30)
-
-    def produce():
-        for n in range(500):
-            while True:
-                try:
-                    layer.send("reply?abc", {"n": n})
-                    break
-                except layer.ChannelFull:
-                    time.sleep(0.001)
-
-    producer, _ = in_thread(produce)
+    producer = numbered_messages_in_thread(layer, "reply?abc", 500)
     received = [run(layer.receive_async(["reply?abc"]))[1]["n"] for _ in range(500)]
     producer.join(10)
     assert received == list(range(500))
