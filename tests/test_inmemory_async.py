@@ -19,9 +19,13 @@ def settle(loop, seconds=0.1):
     loop.run_until_complete(asyncio.sleep(seconds))
 
 
-@pytest.fixture
-def loop():
-    loop = asyncio.new_event_loop()
+@pytest.fixture(params=["asyncio", "uvloop"])
+def loop(request):
+    """A new event loop: the standard library's, and uvloop's (as uvicorn runs) where it is installed."""
+    if request.param == "uvloop":
+        loop = pytest.importorskip("uvloop").new_event_loop()
+    else:
+        loop = asyncio.new_event_loop()
     yield loop
     loop.close()
 
@@ -109,19 +113,17 @@ def test_a_cancelled_receive_stops_waiting(loop):
     assert_a_blocked_receive_gets_the_next_message(layer)
 
 
-def test_a_waiter_left_on_a_closed_loop_does_not_swallow_a_message():
+def test_a_waiter_left_on_a_closed_loop_does_not_swallow_a_message(loop):
     layer = ChannelLayer(receive_timeout=30)
-    abandoned = asyncio.new_event_loop()
-    abandoned.create_task(layer.receive_async(["c"]))
-    settle(abandoned)
-    abandoned.close()
+    loop.create_task(layer.receive_async(["c"]))
+    settle(loop)
+    loop.close()
     assert_a_blocked_receive_gets_the_next_message(layer)
 
 
-def test_it_waits_on_a_loop_running_in_another_thread():
+def test_it_waits_on_a_loop_running_in_another_thread(loop):
     # As under a server that runs its own loop (uvicorn), fed from worker threads.
     layer = ChannelLayer(receive_timeout=30)
-    loop = asyncio.new_event_loop()
     runner = threading.Thread(target=loop.run_forever)
     runner.start()
     try:
@@ -133,7 +135,6 @@ def test_it_waits_on_a_loop_running_in_another_thread():
     finally:
         loop.call_soon_threadsafe(loop.stop)
         runner.join(10)
-        loop.close()
 
 
 def test_a_single_reader_gets_everything_in_order_from_a_thread():
