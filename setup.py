@@ -33,6 +33,8 @@ setup(
         # task dispatcher), which were checked on 1.4.4, 2.0.0 and 3.0.2 only:
         # the range stops at what was checked.
         "serve": ["waitress>=1.4.4,<3.1"],
+        # receive_twisted of the in-memory layer (Daphne 1.4 needs 17.1 or later).
+        "twisted": ["twisted>=17.1"],
     },
     entry_points={"console_scripts": ["asgiref = asgiref.cli:main"]},
     classifiers=[

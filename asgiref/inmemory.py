@@ -14,7 +14,15 @@ import six
 from .base_layer import (
     BaseChannelLayer, InvalidArgument, check_positive_int, check_positive_number, random_name_part,
 )
+from .inmemory_twisted import TwistedReceive, twisted_imports
 from .wakeup import Wakeup
+
+if six.PY2:
+    class _AsyncReceive(object):
+        """No ``async`` extension: Python 2 has no asyncio."""
+else:
+    # receive_async is Python 3 syntax, in a module Python 2 never imports.
+    from .inmemory_async import AsyncReceive as _AsyncReceive
 
 # Expiry must not jump with the wall clock; Python 2 has no monotonic clock.
 _clock = getattr(time, "monotonic", time.time)
@@ -24,7 +32,24 @@ _clock = getattr(time, "monotonic", time.time)
 _STALE_FACTOR = 2
 
 
-class ChannelLayer(BaseChannelLayer):
+class _Extensions(object):
+    """
+    The ``extensions`` of the layer's class: ``listed`` plus ``twisted``
+    where Twisted imports. Decided on first look, so importing the layer
+    never imports Twisted (a tenth of a second) for code that never asks.
+    """
+
+    def __init__(self, listed):
+        self._listed = listed
+        self._decided = None
+
+    def __get__(self, layer, owner):
+        if self._decided is None:
+            self._decided = self._listed + (["twisted"] if twisted_imports() else [])
+        return self._decided
+
+
+class ChannelLayer(_AsyncReceive, TwistedReceive, BaseChannelLayer):
     """
     Channels, groups and statistics held in this process's memory.
 
@@ -35,9 +60,13 @@ class ChannelLayer(BaseChannelLayer):
     sleeps until a message for one of its channels is sent from any thread,
     or ``receive_timeout`` seconds pass. Messages whose payload is over
     ``max_message_size`` bytes (``None``: no limit) raise MessageTooLarge.
+
+    ``receive_async`` (Python 3) and ``receive_twisted`` (with Twisted
+    installed) wait the same way without a thread: a send wakes the event
+    loop or reactor that called them.
     """
 
-    extensions = ["groups", "flush", "statistics"]
+    extensions = _Extensions(["groups", "flush", "statistics"] + ([] if six.PY2 else ["async"]))
 
     # asgiref 1.1's signature and defaults (capacity 10), then this layer's own keywords.
     def __init__(self, expiry=60, group_expiry=86400, capacity=10, channel_capacity=None,
@@ -97,8 +126,7 @@ class ChannelLayer(BaseChannelLayer):
         messages for every channel behind it) and return ``(channel,
         message)`` with the full channel name, or ``(None, None)``.
         """
-        channels = self.checked_channel_names(channels, receive=True)
-        names = [self.non_local_name(channel) if "!" in channel else channel for channel in channels]
+        names = self._receive_names(channels)
         with self._lock:
             found = self._take(names, self._reclaim())
             if found is None and block:
@@ -209,6 +237,46 @@ class ChannelLayer(BaseChannelLayer):
                 "channel_full_count": queue.full,
             }
 
+    def _receive_names(self, channels):
+        """The queue names behind ``channels``, checked as ``receive`` checks them."""
+        channels = self.checked_channel_names(channels, receive=True)
+        return [self.non_local_name(channel) if "!" in channel else channel for channel in channels]
+
+    # Waits of an event loop or reactor (receive_async, receive_twisted):
+    # its waiter's ring schedules a call in the loop's thread, which takes
+    # the message there, so nothing is taken for a wait that was given up.
+
+    def _take_or_register(self, waiter):
+        """Take the oldest message for ``waiter``, or register it to be rung by the next send."""
+        with self._lock:
+            found = self._take(waiter.names, self._reclaim())
+            if found is None:
+                self._register(waiter)
+            return found
+
+    def _take_when_woken(self, waiter, last):
+        """
+        After a ring or the timeout: take the oldest message for ``waiter``;
+        if there is none, register it again unless this is its ``last`` look.
+        """
+        with self._lock:
+            self._unregister(waiter)
+            found = self._take(waiter.names, self._reclaim())
+            if found is None and not last:
+                self._register(waiter)
+            return found
+
+    def _give_up(self, waiter):
+        """A cancelled wait: stop waiting, passing on a ring it got but did not use."""
+        with self._lock:
+            if waiter.registered:
+                self._unregister(waiter)
+                return
+            for name in waiter.names:
+                waiters = self._waiters.get(name)
+                if waiters and self._queues.get(name):
+                    self._wake_one(waiters)
+
     # Internals; every method below runs with the lock held.
 
     def _put(self, name, channel, message, capacity, now):
@@ -228,10 +296,16 @@ class ChannelLayer(BaseChannelLayer):
         self._pending += 1
         waiters = self._waiters.get(name)
         if waiters:
+            self._wake_one(waiters)
+        return True
+
+    def _wake_one(self, waiters):
+        """Ring the longest-waiting of ``waiters`` that can still be woken."""
+        while waiters:
             waiter = next(iter(waiters))
             self._unregister(waiter)
-            waiter.wakeup.ring()
-        return True
+            if waiter.ring():
+                return
 
     def _take(self, names, now):
         """Pop the oldest live message among the named queues, or return None."""
@@ -261,7 +335,7 @@ class ChannelLayer(BaseChannelLayer):
                 self._register(waiter)
                 remaining = deadline - _clock()
                 if remaining > 0:
-                    waiter.wakeup.wait(self._lock, remaining)
+                    waiter.wait(self._lock, remaining)
                 found = self._take(names, self._reclaim())
                 if found is not None or _clock() >= deadline:
                     return found
@@ -367,12 +441,20 @@ class _Queue(deque):
 
 
 class _Waiter(object):
-    """A receive(block=True) that is asleep on some queues."""
+    """
+    A receive(block=True) that is asleep on some queues.
 
-    __slots__ = ("wakeup", "names", "registered")
+    Every kind of waiter has ``names``, ``registered`` and ``ring()``, which
+    the layer calls with its lock held after taking the waiter off its list;
+    ``ring()`` returns False if the waiter can no longer be woken.
+    """
+
+    __slots__ = ("ring", "wait", "names", "registered")
 
     def __init__(self, names):
-        self.wakeup = Wakeup()
+        wakeup = Wakeup()
+        self.ring = wakeup.ring
+        self.wait = wakeup.wait
         # A name listed twice in receive() is waited on once.
         self.names = frozenset(names)
         self.registered = False

@@ -29,8 +29,9 @@ class Wakeup(object):
         self._bell.acquire()
 
     def ring(self):
-        """Wake the thread in :meth:`wait` (or make its next wait return at once)."""
+        """Wake the thread in :meth:`wait` (or make its next wait return at once); True."""
         self._bell.release()
+        return True
 
     def wait(self, outer_lock, timeout):
         """Release ``outer_lock``, sleep until rung or ``timeout`` seconds, take it back; True if rung."""

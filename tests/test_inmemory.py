@@ -13,17 +13,53 @@ import time
 import warnings
 
 import pytest
+import six
 
 from asgiref import inmemory
 from asgiref.inmemory import ChannelLayer
 from threads import in_thread
 
 MIB = 1024 * 1024
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def test_the_ready_made_layer():
     assert isinstance(inmemory.channel_layer, ChannelLayer)
-    assert inmemory.channel_layer.extensions == ["groups", "flush", "statistics"]
+    assert inmemory.channel_layer.extensions[:3] == ["groups", "flush", "statistics"]
+
+
+def test_async_is_listed_on_python_3_only_and_twisted_where_it_imports():
+    extensions = ChannelLayer().extensions
+    assert ("async" in extensions) is six.PY3
+    assert hasattr(ChannelLayer, "receive_async") is six.PY3
+    try:
+        import twisted.internet.defer  # noqa: F401
+    except ImportError:
+        assert "twisted" not in extensions
+    else:
+        assert "twisted" in extensions
+
+
+def test_without_twisted_it_is_not_listed_and_receive_twisted_says_what_is_missing():
+    script = """
+import sys
+sys.modules["twisted"] = None
+from asgiref.inmemory import ChannelLayer
+layer = ChannelLayer()
+assert "twisted" not in layer.extensions, layer.extensions
+try:
+    layer.receive_twisted(["c"])
+except ImportError as error:
+    print(error)
+"""
+    output = subprocess.check_output([sys.executable, "-c", script], env=dict(os.environ, PYTHONPATH=ROOT))
+    assert b'receive_twisted() needs Twisted (pip install "asgiref[twisted]")' in output
+
+
+def test_importing_the_layer_imports_neither_twisted_nor_on_python_2_asyncio():
+    script = "import sys, asgiref.inmemory; print(sorted(set(['twisted', 'asyncio']) & set(sys.modules)))"
+    output = subprocess.check_output([sys.executable, "-c", script], env=dict(os.environ, PYTHONPATH=ROOT))
+    assert output.strip() == (b"[]" if six.PY2 else b"['asyncio']")
 
 
 def test_defaults_are_asgiref_1_1s():

@@ -1,0 +1,82 @@
+"""
+``receive_twisted`` of the in-memory layer: a Deferred that a send from any
+thread fires in the reactor's thread. Twisted is imported on first use,
+never by importing the layer.
+"""
+from __future__ import unicode_literals
+
+import six
+
+
+def twisted_imports():
+    """True if Twisted's Deferred can be imported here."""
+    try:
+        import twisted.internet.defer  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+class TwistedReceive(object):
+    """The ``twisted`` extension, for a layer with the in-memory layer's waiter internals."""
+
+    def receive_twisted(self, channels):
+        """
+        A Deferred that fires with what ``receive`` returns: the message
+        that has waited longest on ``channels``, or ``(None, None)`` after
+        ``receive_timeout`` seconds. A send from any thread fires it, in
+        the reactor's thread; call this from that thread, as every Twisted
+        API. Cancelling the Deferred takes no message.
+        """
+        try:
+            from twisted.internet import defer, reactor
+        except ImportError as error:
+            six.raise_from(ImportError(
+                'receive_twisted() needs Twisted (pip install "asgiref[twisted]"): %s' % error), None)
+
+        waiter = _ReactorWaiter(self, self._receive_names(channels), reactor)
+        waiter.deferred = defer.Deferred(waiter.cancel)
+        found = self._take_or_register(waiter)
+        if found is not None:
+            return defer.succeed(found)
+        waiter.timer = reactor.callLater(self.receive_timeout, waiter.time_up)
+        return waiter.deferred
+
+
+class _ReactorWaiter(object):
+    """A receive_twisted waiting for a ring, which reaches it through the reactor."""
+
+    __slots__ = ("layer", "names", "registered", "reactor", "deferred", "timer")
+
+    def __init__(self, layer, names, reactor):
+        self.layer = layer
+        self.names = frozenset(names)
+        self.registered = False
+        self.reactor = reactor
+        self.deferred = None
+        self.timer = None
+
+    def ring(self):
+        # Called by a send, in any thread, with the layer's lock held.
+        self.reactor.callFromThread(self.rung)
+        return True
+
+    def rung(self):
+        """In the reactor: take the message, or wait again if another receiver took it first."""
+        if self.deferred.called:
+            # Timed out or cancelled in the meantime; both looked after the ring.
+            return
+        found = self.layer._take_when_woken(self, last=False)
+        if found is not None:
+            self.timer.cancel()
+            self.deferred.callback(found)
+
+    def time_up(self):
+        found = self.layer._take_when_woken(self, last=True)
+        self.deferred.callback(found or (None, None))
+
+    def cancel(self, deferred):
+        # Twisted then fails the Deferred with CancelledError.
+        if self.timer is not None and self.timer.active():
+            self.timer.cancel()
+        self.layer._give_up(self)

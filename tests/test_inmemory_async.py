@@ -1,0 +1,145 @@
+"""The in-memory layer's receive_async: woken like blocking receive, safe to cancel, on any loop."""
+from __future__ import unicode_literals
+
+import threading
+import time
+
+import pytest
+
+from asgiref.inmemory import ChannelLayer
+from threads import in_thread, numbered_messages_in_thread
+
+asyncio = pytest.importorskip("asyncio")
+conformance_async = pytest.importorskip("asgiref.conformance_async")
+run = conformance_async.run
+
+
+def settle(loop, seconds=0.1):
+    """Let the loop run its tasks up to their first wait."""
+    loop.run_until_complete(asyncio.sleep(seconds))
+
+
+@pytest.fixture(params=["asyncio", "uvloop"])
+def loop(request):
+    """A new event loop: the standard library's, and uvloop's (as uvicorn runs) where it is installed."""
+    if request.param == "uvloop":
+        loop = pytest.importorskip("uvloop").new_event_loop()
+    else:
+        loop = asyncio.new_event_loop()
+    yield loop
+    loop.close()
+
+
+def test_async_is_listed_and_receive_async_is_a_coroutine_function():
+    layer = ChannelLayer()
+    assert "async" in layer.extensions
+    assert asyncio.iscoroutinefunction(layer.receive_async)
+
+
+def test_it_takes_the_message_that_waited_longest_across_channels():
+    layer = ChannelLayer()
+    layer.send("busy", {"n": 1})
+    layer.send("process!a", {"n": 2})
+    layer.send("busy", {"n": 3})
+    received = [run(layer.receive_async(["busy", "process!"])) for _ in range(3)]
+    assert received == [("busy", {"n": 1}), ("process!a", {"n": 2}), ("busy", {"n": 3})]
+
+
+def test_a_send_from_another_thread_wakes_it():
+    layer = ChannelLayer(receive_timeout=30)
+    received, early = conformance_async.receive_during(
+        layer, ["idle", "reply!"], lambda: layer.send("reply!7", {"status": 200}))
+    assert not early
+    assert received == ("reply!7", {"status": 200})
+
+
+def test_nothing_sent_gives_a_pair_of_none_after_receive_timeout():
+    layer = ChannelLayer(receive_timeout=0.2)
+    started = time.time()
+    assert run(layer.receive_async(["nothing"])) == (None, None)
+    assert time.time() - started >= 0.2
+
+
+def test_bad_channel_names_are_refused_as_by_receive():
+    layer = ChannelLayer()
+    with pytest.raises(TypeError) as raised:
+        run(layer.receive_async(["reply!7"]))
+    assert "receive on its process-specific prefix" in str(raised.value)
+    with pytest.raises(TypeError):
+        run(layer.receive_async([]))
+
+
+def test_each_send_wakes_one_waiter_and_each_message_is_taken_once(loop):
+    layer = ChannelLayer(receive_timeout=30)
+    tasks = [loop.create_task(layer.receive_async(["work"])) for _ in range(3)]
+    threads = [in_thread(layer.receive, ["work"], True) for _ in range(2)]
+    settle(loop)
+    sender, _ = in_thread(lambda: [layer.send("work", {"n": n}) for n in range(5)])
+    loop.run_until_complete(asyncio.wait(tasks, timeout=10))
+    for thread, _ in threads:
+        thread.join(10)
+    received = [task.result() for task in tasks] + [result[0] for _, result in threads]
+    assert sorted(message["n"] for _, message in received) == [0, 1, 2, 3, 4]
+
+
+def test_a_receive_cancelled_after_its_wake_up_passes_the_message_to_another_waiter(loop):
+    layer = ChannelLayer(receive_timeout=30)
+    first = loop.create_task(layer.receive_async(["c"]))
+    settle(loop)
+    second = loop.create_task(layer.receive_async(["c"]))
+    settle(loop)
+    # The send wakes the first waiter; its wake-up is on its way when it is cancelled.
+    layer.send("c", {"n": 1})
+    first.cancel()
+    loop.run_until_complete(asyncio.wait([first, second], timeout=10))
+    assert first.cancelled()
+    assert second.result() == ("c", {"n": 1})
+
+
+def assert_a_blocked_receive_gets_the_next_message(layer):
+    thread, result = in_thread(layer.receive, ["c"], True)
+    time.sleep(0.05)
+    layer.send("c", {"n": 1})
+    thread.join(10)
+    assert result == [("c", {"n": 1})]
+
+
+def test_a_cancelled_receive_stops_waiting(loop):
+    layer = ChannelLayer(receive_timeout=30)
+    cancelled = loop.create_task(layer.receive_async(["c"]))
+    settle(loop)
+    cancelled.cancel()
+    loop.run_until_complete(asyncio.wait([cancelled], timeout=10))
+    assert_a_blocked_receive_gets_the_next_message(layer)
+
+
+def test_a_waiter_left_on_a_closed_loop_does_not_swallow_a_message(loop):
+    layer = ChannelLayer(receive_timeout=30)
+    loop.create_task(layer.receive_async(["c"]))
+    settle(loop)
+    loop.close()
+    assert_a_blocked_receive_gets_the_next_message(layer)
+
+
+def test_it_waits_on_a_loop_running_in_another_thread(loop):
+    # As under a server that runs its own loop (uvicorn), fed from worker threads.
+    layer = ChannelLayer(receive_timeout=30)
+    runner = threading.Thread(target=loop.run_forever)
+    runner.start()
+    try:
+        pending = [asyncio.run_coroutine_threadsafe(layer.receive_async(["reply?abc"]), loop) for _ in range(3)]
+        time.sleep(0.1)
+        for n in range(3):
+            layer.send("reply?abc", {"n": n})
+        assert sorted(future.result(10)[1]["n"] for future in pending) == [0, 1, 2]
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        runner.join(10)
+
+
+def test_a_single_reader_gets_everything_in_order_from_a_thread():
+    layer = ChannelLayer(capacity=10, receive_timeout=30)
+    producer = numbered_messages_in_thread(layer, "reply?abc", 500)
+    received = [run(layer.receive_async(["reply?abc"]))[1]["n"] for _ in range(500)]
+    producer.join(10)
+    assert received == list(range(500))
