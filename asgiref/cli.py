@@ -28,6 +28,9 @@ from .inmemory import ChannelLayer
 from .wsgi import AsgiToWsgiAdapter, WsgiToAsgiAdapter
 
 _SIZE_SUFFIXES = {"k": 1024, "m": 1024 ** 2, "g": 1024 ** 3}
+_INFINITY = float("inf")
+# Beyond this a timed wait overflows (Python 2's waits poll: no limit there).
+_LONGEST_WAIT = getattr(threading, "TIMEOUT_MAX", _INFINITY)
 
 
 class UsageError(Exception):
@@ -169,8 +172,12 @@ def _seconds(text):
         seconds = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError("%r is not a number of seconds" % text)
+    if not -_INFINITY < seconds < _INFINITY:
+        raise argparse.ArgumentTypeError("must be a finite number of seconds, not %s" % text)
     if not seconds > 0:
         raise argparse.ArgumentTypeError("must be above 0, not %s" % text)
+    if seconds > _LONGEST_WAIT:
+        raise argparse.ArgumentTypeError("must be at most %d seconds, not %s" % (_LONGEST_WAIT, text))
     return seconds
 
 

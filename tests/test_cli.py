@@ -255,6 +255,9 @@ def test_the_halves_refuse_the_in_memory_layer(command, half):
     (["serve", "--workers", "0"], r"argument --workers: must be at least 1, not 0"),
     (["serve", "--threads", "many"], r"argument --threads: 'many' is not a whole number"),
     (["serve", "--timeout", "-1"], r"argument --timeout: must be above 0, not -1"),
+    (["serve", "--timeout", "inf"], r"argument --timeout: must be a finite number of seconds, not inf"),
+    (["serve", "--timeout", "nan"], r"argument --timeout: must be a finite number of seconds, not nan"),
+    (["interface", "--timeout", "1e400"], r"argument --timeout: must be a finite number of seconds, not 1e400"),
     (["serve", "--max-body", "10X"], r"argument --max-body: '10X' is not a size in bytes"),
     (["serve", "--log-level", "LOUD"], r"argument --log-level: 'LOUD' is not DEBUG, INFO, WARNING or ERROR"),
     (["serve", "--layer-option", "novalue"], r"argument --layer-option: 'novalue' is not KEY=VALUE"),
@@ -271,6 +274,14 @@ def test_a_bad_argument_is_one_line_and_exit_code_2(command, arguments, message)
     assert len(running.lines) == 1, running.lines
     assert running.lines[0].startswith("asgiref: error: ")
     assert re.search(message, running.lines[0]), running.lines[0]
+
+
+@pytest.mark.skipif(not hasattr(threading, "TIMEOUT_MAX"), reason="Python 2's timed waits poll: no longest wait")
+def test_a_timeout_longer_than_a_thread_can_wait_is_refused(command):
+    running = command("serve", "--timeout", "1e300")
+    assert running.wait() == 2
+    assert running.lines == ["asgiref: error: argument --timeout: must be at most %d seconds, not 1e300 "
+                             "(see asgiref serve --help)" % threading.TIMEOUT_MAX]
 
 
 def test_a_port_in_use_is_one_line_and_exit_code_2(command):
