@@ -127,7 +127,12 @@ def _parser():
                              help="HTTP server threads, each holding one request (default: %(default)s)")
             sub.add_argument("--max-body", type=_size, default=1024 ** 3, metavar="BYTES",
                              help="largest request body accepted, e.g. 10M or 1G; larger ones get 413 "
-                                  "(default: 1G)")
+                                  "before they are read (default: 1G)")
+            sub.add_argument("--connection-limit", type=_positive, default=100, metavar="N",
+                             help="most client connections open at once; more wait to be accepted "
+                                  "(default: %(default)s)")
+            sub.add_argument("--channel-timeout", type=_positive, default=120, metavar="SECONDS",
+                             help="close a connection idle this many whole seconds (default: %(default)s)")
         if has_app:
             sub.add_argument("--workers", type=_positive, default=4,
                              help="worker threads running the application (default: %(default)s)")
@@ -268,7 +273,9 @@ def _layer(arguments, cross_process=False):
 def _http_server(application, arguments):
     from .http_server import HttpServer
     try:
-        return HttpServer(application, host=arguments.host, port=arguments.port, threads=arguments.threads)
+        return HttpServer(application, host=arguments.host, port=arguments.port, threads=arguments.threads,
+                          max_body_size=arguments.max_body, connection_limit=arguments.connection_limit,
+                          channel_timeout=arguments.channel_timeout)
     except ImportError as error:
         raise UsageError(error)
     except (OSError, IOError) as error:
