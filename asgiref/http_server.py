@@ -111,56 +111,76 @@ def _listening_socket(host, port):
 
 
 class _AccessLog(object):
-    """WSGI middleware: one access-log line per request."""
+    """
+    WSGI middleware: one access-log line per request, written when the
+    server closes the response, once it has all of it.
+    """
 
     def __init__(self, application):
         self.application = application
 
     def __call__(self, environ, start_response):
-        record = _Request(environ)
-
-        def recording_start_response(status, headers, exc_info=None):
-            record.status = status.split(" ", 1)[0]
-            return start_response(status, headers, exc_info)
-
+        entry = _Entry(environ, start_response)
         try:
-            result = self.application(environ, recording_start_response)
+            result = self.application(environ, entry.start_response)
         except BaseException:
-            record.finish()
+            entry.write(0)
             raise
-        return _LoggedBody(result, record)
+        if type(result) is list or type(result) is tuple:
+            # Still a list to the server, which sets Content-Length from a
+            # single item and so keeps the connection alive.
+            return _LoggedList(result, entry)
+        return _LoggedIterable(result, entry)
 
 
-class _Request(object):
-    def __init__(self, environ):
+class _Entry(object):
+    """One request's access-log line, before its response is sent."""
+
+    __slots__ = ("environ", "status", "started", "_start_response")
+
+    def __init__(self, environ, start_response):
         self.environ = environ
-        self.started = _clock()
         self.status = "-"
-        self.sent = 0
-        self.finished = False
+        self.started = _clock()
+        self._start_response = start_response
 
-    def finish(self):
-        if self.finished:
-            return
-        self.finished = True
+    def start_response(self, status, headers, exc_info=None):
+        self.status = status.split(" ", 1)[0]
+        return self._start_response(status, headers, exc_info)
+
+    def write(self, sent):
         environ = self.environ
         target = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
         if environ.get("QUERY_STRING"):
             target += "?" + environ["QUERY_STRING"]
         access_log.info('%s "%s %s %s" %s %d %.3fs', environ.get("REMOTE_ADDR", "-"), environ.get("REQUEST_METHOD"),
-                        target, environ.get("SERVER_PROTOCOL"), self.status, self.sent, _clock() - self.started)
+                        target, environ.get("SERVER_PROTOCOL"), self.status, sent, _clock() - self.started)
 
 
-class _LoggedBody(object):
-    """The application's iterable, counted; closing it writes the access-log line."""
+class _LoggedList(list):
+    """The application's list or tuple, as a list; closing it writes the access-log line."""
 
-    def __init__(self, result, record):
+    __slots__ = ("_entry",)
+
+    def __init__(self, items, entry):
+        list.__init__(self, items)
+        self._entry = entry
+
+    def close(self):
+        self._entry.write(sum(map(len, self)))
+
+
+class _LoggedIterable(object):
+    """The application's other iterable, counted as it is sent; closing it writes the access-log line."""
+
+    def __init__(self, result, entry):
         self._result = result
-        self._record = record
+        self._entry = entry
+        self._sent = 0
 
     def __iter__(self):
         for data in self._result:
-            self._record.sent += len(data)
+            self._sent += len(data)
             yield data
 
     def close(self):
@@ -168,4 +188,4 @@ class _LoggedBody(object):
             if hasattr(self._result, "close"):
                 self._result.close()
         finally:
-            self._record.finish()
+            self._entry.write(self._sent)

@@ -55,6 +55,68 @@ def test_serves_on_a_free_port_and_logs_each_request(caplog):
     assert lines[0].startswith('127.0.0.1 "GET /a?b=c HTTP/1.1" 200 8 ')
 
 
+def one_item(environ, start_response):
+    """A one-item list and no Content-Length: the server can count it."""
+    start_response(str("200 OK"), [(str("Content-Type"), str("text/plain"))])
+    return [b"one item " + environ["PATH_INFO"].encode("latin-1")]
+
+
+@pytest.mark.parametrize("level", [logging.INFO, logging.WARNING])
+def test_a_one_item_list_goes_out_with_a_content_length_on_a_kept_alive_connection(caplog, level):
+    with caplog.at_level(level, logger="asgiref.access"):
+        server = HttpServer(one_item, port=0, threads=2)
+        thread, _ = serve_in_thread(server)
+        try:
+            connection = http_client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+            answers = []
+            for path in ("/a", "/b"):
+                connection.request("GET", path)
+                response = connection.getresponse()
+                answers.append((response.getheader("Content-Length"), response.getheader("Transfer-Encoding"),
+                                response.getheader("Connection"), response.read()))
+            connection.close()
+        finally:
+            server.stop()
+            thread.join(10)
+    # Not chunked, and no Connection: close.
+    assert answers == [("11", None, None, b"one item /a"), ("11", None, None, b"one item /b")]
+    lines = [record.getMessage() for record in caplog.records if record.name == "asgiref.access"]
+    assert len(lines) == (2 if level == logging.INFO else 0)
+
+
+def test_a_streamed_response_is_logged_with_its_size_once_it_has_been_sent(caplog):
+    sent = []
+
+    def streaming(environ, start_response):
+        start_response(str("200 OK"), [(str("Content-Type"), str("text/plain"))])
+        for chunk in (b"abc", b"", b"defgh"):
+            sent.append(chunk)
+            yield chunk
+
+    with caplog.at_level(logging.INFO, logger="asgiref.access"):
+        server = HttpServer(streaming, port=0, threads=2)
+        thread, _ = serve_in_thread(server)
+        assert get(server.port, "/stream") == (200, b"abcdefgh")
+        server.stop()
+        thread.join(10)
+    lines = [record.getMessage() for record in caplog.records if record.name == "asgiref.access"]
+    assert len(lines) == 1 and lines[0].startswith('127.0.0.1 "GET /stream HTTP/1.1" 200 8 ')
+
+
+def test_an_application_error_is_logged_and_raised_to_the_server(caplog):
+    def failing(environ, start_response):
+        raise RuntimeError("failed")
+
+    with caplog.at_level(logging.INFO, logger="asgiref.access"):
+        server = HttpServer(failing, port=0, threads=2)
+        thread, _ = serve_in_thread(server)
+        assert get(server.port, "/fail")[0] == 500
+        server.stop()
+        thread.join(10)
+    lines = [record.getMessage() for record in caplog.records if record.name == "asgiref.access"]
+    assert len(lines) == 1 and lines[0].startswith('127.0.0.1 "GET /fail HTTP/1.1" - 0 ')
+
+
 def test_with_access_logs_off_nothing_is_logged(caplog):
     with caplog.at_level(logging.WARNING, logger="asgiref.access"):
         server = HttpServer(hello, port=0, threads=2)
