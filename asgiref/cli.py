@@ -63,7 +63,8 @@ def serve(arguments):
     _announce("serving %s at %s over %s with %d worker threads", _app_name(arguments.app), server.url,
               _layer_name(layer), arguments.workers)
     drained = server.serve(drain_timeout=arguments.timeout)
-    _report_stop(workers.stop(timeout=arguments.timeout) and drained, arguments.timeout)
+    # One --timeout for the whole stop: the workers get what the drain left.
+    _report_stop(workers.stop(timeout=server.drain_time_left()) and drained, arguments.timeout)
     return 0
 
 

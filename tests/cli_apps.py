@@ -22,6 +22,15 @@ def slow(environ, start_response):
     return [b"slow but complete"]
 
 
+def stuck(environ, start_response):
+    """Announces itself on wsgi.errors, then takes a minute to answer."""
+    environ["wsgi.errors"].write("stuck request started\n")
+    environ["wsgi.errors"].flush()
+    time.sleep(60)
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"too late"]
+
+
 not_callable = 42
 
 

@@ -155,15 +155,23 @@ def test_a_stop_waits_for_requests_in_flight_and_refuses_new_connections():
 def test_a_stop_gives_up_after_the_drain_timeout():
     release = threading.Event()
     started = threading.Event()
+    finished = threading.Event()
 
     def stuck(environ, start_response):
         started.set()
-        release.wait(10)
+        release.wait(4)
+        finished.set()
         start_response(str("200 OK"), [])
         return [b""]
 
     server = HttpServer(stuck, port=0, threads=1)
-    thread, result = serve_in_thread(server, drain_timeout=0.3)
+    result = []
+    # Whether the stuck request had finished when serve() returned: the stop
+    # must not wait for it beyond the drain timeout (waitress's own shutdown
+    # would wait up to 5 s more).
+    thread = threading.Thread(target=lambda: result.extend([server.serve(0.3), finished.is_set()]))
+    thread.daemon = True
+    thread.start()
     answers = []
 
     def client():
@@ -179,7 +187,7 @@ def test_a_stop_gives_up_after_the_drain_timeout():
     thread.join(10)
     release.set()
     asking.join(10)
-    assert result == [False]
+    assert result == [False, False]
     # The stuck request was cut short: no response reached the client.
     assert len(answers) == 1 and isinstance(answers[0], Exception)
 
@@ -259,6 +267,87 @@ def test_an_idle_connection_is_closed_after_channel_timeout():
         thread.join(10)
     # The keep-alive response, then the server closes the idle connection.
     assert answer.startswith(b"HTTP/1.1 200 ") and answer.endswith(b"hello /idle")
+
+
+class Gates(object):
+    """A WSGI application whose /slow and /stream requests wait for the test to open their gate."""
+
+    def __init__(self):
+        self.started = dict((path, threading.Event()) for path in ("/slow", "/stream"))
+        self.gates = dict((path, threading.Event()) for path in ("/slow", "/stream"))
+
+    def __call__(self, environ, start_response):
+        path = environ["PATH_INFO"]
+        if path == "/stream":
+            return self.stream(start_response)
+        if path == "/slow":
+            self.started[path].set()
+            self.gates[path].wait(10)
+        body = b"done " + path.encode("latin-1")
+        start_response(str("200 OK"), [(str("Content-Length"), str(len(body)))])
+        return [body]
+
+    def stream(self, start_response):
+        start_response(str("200 OK"), [(str("Content-Length"), str(8))])
+        yield b"first "
+        self.started["/stream"].set()
+        self.gates["/stream"].wait(10)
+        yield b"-2"
+
+
+def answer(connection, path):
+    connection.request("GET", path)
+    response = connection.getresponse()
+    return response.status, response.getheader("Connection"), response.read()
+
+
+def test_a_stop_closes_idle_kept_alive_connections_at_once_and_busy_ones_after_their_response():
+    application = Gates()
+    server = HttpServer(application, port=0, threads=4)
+    thread, result = serve_in_thread(server)
+    idle = http_client.HTTPConnection("127.0.0.1", server.port, timeout=5)
+    assert answer(idle, "/fast") == (200, None, b"done /fast")
+    busy = http_client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    answers = []
+    client = threading.Thread(target=lambda: answers.append(answer(busy, "/slow")))
+    client.start()
+    assert application.started["/slow"].wait(10)
+    server.stop()
+    # The idle connection is closed while the slow request is still running.
+    assert idle.sock.recv(1) == b""
+    assert not application.gates["/slow"].is_set()
+    application.gates["/slow"].set()
+    client.join(10)
+    thread.join(10)
+    assert answers == [(200, "close", b"done /slow")]
+    assert result == [True]
+
+
+def test_a_request_on_a_kept_alive_connection_while_draining_is_the_last_on_it():
+    application = Gates()
+    server = HttpServer(application, port=0, threads=4)
+    thread, result = serve_in_thread(server)
+    # /slow keeps the drain going while /stream, already answering, finishes.
+    holding = threading.Thread(target=lambda: answer(http_client.HTTPConnection("127.0.0.1", server.port), "/slow"))
+    holding.start()
+    streaming = http_client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    streaming.request("GET", "/stream")
+    response = streaming.getresponse()
+    assert application.started["/stream"].wait(10) and application.started["/slow"].wait(10)
+    server.stop()
+    application.gates["/stream"].set()
+    assert response.read() == b"first -2" and response.getheader("Connection") is None
+    # The connection is now idle: either the drain closes it first, or the
+    # request sent on it is answered and it closes after.
+    try:
+        next_answer = answer(streaming, "/fast")
+    except (http_client.HTTPException, socket.error):
+        next_answer = "closed"
+    application.gates["/slow"].set()
+    holding.join(10)
+    thread.join(10)
+    assert next_answer in ("closed", (200, "close", b"done /fast"))
+    assert result == [True]
 
 
 def test_an_address_in_use_is_an_os_error():
