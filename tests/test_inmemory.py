@@ -154,11 +154,28 @@ def test_channel_full_names_the_channel_and_its_capacity():
 
 def test_a_message_of_max_message_size_goes_through_and_one_byte_more_does_not():
     layer = ChannelLayer(max_message_size=MIB)
-    layer.send("c", {"body": b"x" * MIB})
+    # The message, the key "body" (a byte and 4), the value's byte: 7 bytes besides the body.
+    layer.send("c", {"body": b"x" * (MIB - 7)})
     with pytest.raises(layer.MessageTooLarge) as error:
-        layer.send("c", {"body": b"x" * (MIB - 10), "more": "y" * 11})
-    assert "message payload is %d bytes; this layer carries at most %d" % (MIB + 1, MIB) in str(error.value)
-    assert len(layer.receive(["c"])[1]["body"]) == MIB
+        layer.send("c", {"body": b"x" * (MIB - 20), "more": "y" * 8})
+    assert "message size is %d bytes; this layer carries at most %d" % (MIB + 1, MIB) in str(error.value)
+    assert len(layer.receive(["c"])[1]["body"]) == MIB - 7
+    assert layer.receive(["c"]) == (None, None)
+
+
+def test_a_message_that_json_encodes_to_1_mb_fits_the_default():
+    layer = ChannelLayer()
+    body = "x" * (1000 * 1000 - len('{"body":""}'))
+    layer.send("c", {"body": body})
+    assert layer.receive(["c"])[1]["body"] == body
+
+
+def test_a_million_tiny_values_cannot_slip_past_the_size_limit():
+    layer = ChannelLayer()
+    with pytest.raises(layer.MessageTooLarge):
+        layer.send("c", {"n": [0] * MIB})
+    with pytest.raises(layer.MessageTooLarge):
+        ChannelLayer(max_message_size=1000).send("c", {"n": [{}] * 1000})
     assert layer.receive(["c"]) == (None, None)
 
 
