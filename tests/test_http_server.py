@@ -1,6 +1,7 @@
 """The HTTP server of the asgiref command: waitress, an access log, a graceful stop."""
 from __future__ import unicode_literals
 
+import contextlib
 import logging
 import socket
 import sys
@@ -33,6 +34,18 @@ def serve_in_thread(server, drain_timeout=10):
     return thread, result
 
 
+@contextlib.contextmanager
+def serving(application, **options):
+    """A server of ``application`` (with ``options``) serving in a thread while the block runs."""
+    server = HttpServer(application, port=0, threads=2, **options)
+    thread, _ = serve_in_thread(server)
+    try:
+        yield server
+    finally:
+        server.stop()
+        thread.join(10)
+
+
 def get(port, path):
     connection = http_client.HTTPConnection("127.0.0.1", port, timeout=30)
     connection.request("GET", path)
@@ -40,17 +53,26 @@ def get(port, path):
     return response.status, response.read()
 
 
-def test_serves_on_a_free_port_and_logs_each_request(caplog):
-    with caplog.at_level(logging.INFO, logger="asgiref.access"):
-        server = HttpServer(hello, port=0, threads=2)
+def served_once(caplog, application, path, level=logging.INFO):
+    """
+    GET ``path`` once from a server of ``application`` with the access log
+    at ``level``: ``(status, body)`` and the access-log lines.
+    """
+    with caplog.at_level(level, logger="asgiref.access"):
+        server = HttpServer(application, port=0, threads=2)
         assert server.port > 0
         assert server.url == "http://127.0.0.1:%d/" % server.port
         thread, result = serve_in_thread(server)
-        assert get(server.port, "/a?b=c") == (200, b"hello /a")
+        answer = get(server.port, path)
         server.stop()
         thread.join(10)
     assert result == [True]
-    lines = [record.getMessage() for record in caplog.records if record.name == "asgiref.access"]
+    return answer, [record.getMessage() for record in caplog.records if record.name == "asgiref.access"]
+
+
+def test_serves_on_a_free_port_and_logs_each_request(caplog):
+    answer, lines = served_once(caplog, hello, "/a?b=c")
+    assert answer == (200, b"hello /a")
     assert len(lines) == 1
     assert lines[0].startswith('127.0.0.1 "GET /a?b=c HTTP/1.1" 200 8 ')
 
@@ -85,21 +107,13 @@ def test_a_one_item_list_goes_out_with_a_content_length_on_a_kept_alive_connecti
 
 
 def test_a_streamed_response_is_logged_with_its_size_once_it_has_been_sent(caplog):
-    sent = []
-
     def streaming(environ, start_response):
         start_response(str("200 OK"), [(str("Content-Type"), str("text/plain"))])
         for chunk in (b"abc", b"", b"defgh"):
-            sent.append(chunk)
             yield chunk
 
-    with caplog.at_level(logging.INFO, logger="asgiref.access"):
-        server = HttpServer(streaming, port=0, threads=2)
-        thread, _ = serve_in_thread(server)
-        assert get(server.port, "/stream") == (200, b"abcdefgh")
-        server.stop()
-        thread.join(10)
-    lines = [record.getMessage() for record in caplog.records if record.name == "asgiref.access"]
+    answer, lines = served_once(caplog, streaming, "/stream")
+    assert answer == (200, b"abcdefgh")
     assert len(lines) == 1 and lines[0].startswith('127.0.0.1 "GET /stream HTTP/1.1" 200 8 ')
 
 
@@ -107,24 +121,15 @@ def test_an_application_error_is_logged_and_raised_to_the_server(caplog):
     def failing(environ, start_response):
         raise RuntimeError("failed")
 
-    with caplog.at_level(logging.INFO, logger="asgiref.access"):
-        server = HttpServer(failing, port=0, threads=2)
-        thread, _ = serve_in_thread(server)
-        assert get(server.port, "/fail")[0] == 500
-        server.stop()
-        thread.join(10)
-    lines = [record.getMessage() for record in caplog.records if record.name == "asgiref.access"]
+    answer, lines = served_once(caplog, failing, "/fail")
+    assert answer[0] == 500
     assert len(lines) == 1 and lines[0].startswith('127.0.0.1 "GET /fail HTTP/1.1" - 0 ')
 
 
 def test_with_access_logs_off_nothing_is_logged(caplog):
-    with caplog.at_level(logging.WARNING, logger="asgiref.access"):
-        server = HttpServer(hello, port=0, threads=2)
-        thread, _ = serve_in_thread(server)
-        assert get(server.port, "/quiet") == (200, b"hello /quiet")
-        server.stop()
-        thread.join(10)
-    assert [record for record in caplog.records if record.name == "asgiref.access"] == []
+    answer, lines = served_once(caplog, hello, "/quiet", level=logging.WARNING)
+    assert answer == (200, b"hello /quiet")
+    assert lines == []
 
 
 def test_a_stop_waits_for_requests_in_flight_and_refuses_new_connections():
@@ -217,9 +222,7 @@ def test_a_body_over_max_body_size_gets_413_from_waitress_before_it_is_read():
         start_response(str("200 OK"), [])
         return [b"read %d" % len(called[-1])]
 
-    server = HttpServer(reading, port=0, threads=2, max_body_size=1000)
-    thread, _ = serve_in_thread(server)
-    try:
+    with serving(reading, max_body_size=1000) as server:
         connection = http_client.HTTPConnection("127.0.0.1", server.port, timeout=30)
         connection.request("POST", "/", body=b"x" * 1000)
         assert connection.getresponse().read() == b"read 1000"
@@ -227,18 +230,13 @@ def test_a_body_over_max_body_size_gets_413_from_waitress_before_it_is_read():
         sock = raw_request(server.port, b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 209715200\r\n\r\n")
         answer = read_all(sock)
         sock.close()
-    finally:
-        server.stop()
-        thread.join(10)
     assert answer.startswith(b"HTTP/1.1 413 ")
     assert b"\r\nConnection: close\r\n" in answer
     assert called == [b"x" * 1000]
 
 
 def test_beyond_connection_limit_a_connection_waits_until_another_closes():
-    server = HttpServer(kept_alive, port=0, threads=2, connection_limit=1)
-    thread, _ = serve_in_thread(server)
-    try:
+    with serving(kept_alive, connection_limit=1) as server:
         first = http_client.HTTPConnection("127.0.0.1", server.port, timeout=30)
         first.request("GET", "/first")
         assert first.getresponse().read() == b"hello /first"
@@ -249,22 +247,14 @@ def test_beyond_connection_limit_a_connection_waits_until_another_closes():
         waiting.settimeout(10)
         answer = read_all(waiting)
         waiting.close()
-    finally:
-        server.stop()
-        thread.join(10)
     assert answer.startswith(b"HTTP/1.0 200 ") and answer.endswith(b"hello /second")
 
 
 def test_an_idle_connection_is_closed_after_channel_timeout():
-    server = HttpServer(kept_alive, port=0, threads=2, channel_timeout=1)
-    thread, _ = serve_in_thread(server)
-    try:
+    with serving(kept_alive, channel_timeout=1) as server:
         sock = raw_request(server.port, b"GET /idle HTTP/1.1\r\nHost: x\r\n\r\n", timeout=30)
         answer = read_all(sock)
         sock.close()
-    finally:
-        server.stop()
-        thread.join(10)
     # The keep-alive response, then the server closes the idle connection.
     assert answer.startswith(b"HTTP/1.1 200 ") and answer.endswith(b"hello /idle")
 
