@@ -21,13 +21,18 @@ FLUSH_INTERVAL = 0.5
 
 
 def configure(level):
-    """Send the root logger's records of ``level`` and above to stderr, buffered."""
+    """
+    Send the root logger's records of ``level`` and above to stderr,
+    buffered; like ``logging.basicConfig``, nothing if the root logger has a
+    handler already (the program using the command configured its own).
+    """
+    root = logging.getLogger()
+    if root.handlers:
+        return
     handler = BufferedStderrHandler()
     handler.setFormatter(Formatter(FORMAT))
-    root = logging.getLogger()
     root.addHandler(handler)
     root.setLevel(level)
-    return handler
 
 
 class BufferedStderrHandler(logging.Handler):

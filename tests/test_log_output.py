@@ -7,7 +7,7 @@ import subprocess
 import sys
 import threading
 
-from asgiref.log_output import FORMAT, Formatter
+from asgiref.log_output import FORMAT, Formatter, configure
 
 # Logs the lines given on the command line, then waits for stdin to close.
 SCRIPT = """
@@ -56,6 +56,18 @@ def test_lines_still_buffered_are_written_at_exit():
     logging_process = Logging(*["INFO:line %d" % number for number in range(100)])
     lines = logging_process.finish()
     assert [line.split(" test: ")[1] for line in lines] == ["line %d" % number for number in range(100)]
+
+
+def test_a_logger_configured_already_is_left_alone():
+    root = logging.getLogger()
+    handler = logging.NullHandler()
+    root.addHandler(handler)
+    try:
+        handlers, level = list(root.handlers), root.level
+        configure("DEBUG")
+        assert (root.handlers, root.level) == (handlers, level)
+    finally:
+        root.removeHandler(handler)
 
 
 def test_the_time_is_formatted_as_logging_formats_it():
