@@ -9,6 +9,7 @@ import fnmatch
 import numbers
 import os
 import re
+import sys
 import warnings
 
 import six
@@ -236,7 +237,8 @@ class BaseChannelLayer(object):
         """
         An independent copy of ``message`` once it passes the ASGI type rules
         (``TypeError`` naming the offending value otherwise), raising
-        MessageTooLarge when its payload is over ``max_size`` bytes. Tuples
+        MessageTooLarge when its size, as ``checked_copy`` counts it (about
+        its most compact encoding), is over ``max_size`` bytes. Tuples
         arrive as lists, as through any serialising layer, unless
         ``keep_tuples``.
         """
@@ -245,7 +247,7 @@ class BaseChannelLayer(object):
         copy, size = checked_copy(message, keep_tuples)
         if max_size is not None and size > max_size:
             raise self.MessageTooLarge(
-                "message payload is %d bytes; this layer carries at most %d" % (size, max_size))
+                "message size is %d bytes; this layer carries at most %d" % (size, max_size))
         return copy
 
 
@@ -273,11 +275,14 @@ def random_name_part():
 
 
 def check_positive_number(what, value):
-    """``value`` if it is a number above 0; otherwise TypeError or ValueError naming ``what``."""
+    """``value`` if it is a finite number above 0; otherwise TypeError or ValueError naming ``what``."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError("%s must be a number, not %s %r" % (what, type(value).__name__, value))
-    if not value > 0:
-        raise ValueError("%s must be above 0, not %r" % (what, value))
+    # Infinity and NaN would pass for "forever" until a timed wait or a clock
+    # sum overflows on them; NaN fails every comparison.
+    if not 0 < value <= sys.float_info.max:
+        rule = "above 0" if value <= 0 else "a finite number above 0"
+        raise ValueError("%s must be %s, not %r" % (what, rule, value))
     return value
 
 

@@ -21,13 +21,16 @@ import sys
 import threading
 
 
-from . import __version__
+from . import __version__, log_output
 from .base_layer import BaseChannelLayer
 from .demo import DemoApplication
 from .inmemory import ChannelLayer
 from .wsgi import AsgiToWsgiAdapter, WsgiToAsgiAdapter
 
 _SIZE_SUFFIXES = {"k": 1024, "m": 1024 ** 2, "g": 1024 ** 3}
+_INFINITY = float("inf")
+# Beyond this a timed wait overflows (Python 2's waits poll: no limit there).
+_LONGEST_WAIT = getattr(threading, "TIMEOUT_MAX", _INFINITY)
 
 
 class UsageError(Exception):
@@ -37,7 +40,7 @@ class UsageError(Exception):
 def main(argv=None):
     """Run the command line; return the exit code."""
     arguments = _parser().parse_args(argv)
-    logging.basicConfig(level=arguments.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    log_output.configure(arguments.log_level)
     # The server's own start-up banner would repeat ours, and its warning for
     # each request that waits for a thread would flood the log under load.
     logging.getLogger("waitress").setLevel(max(logging.WARNING, logging.getLogger().level))
@@ -60,7 +63,8 @@ def serve(arguments):
     _announce("serving %s at %s over %s with %d worker threads", _app_name(arguments.app), server.url,
               _layer_name(layer), arguments.workers)
     drained = server.serve(drain_timeout=arguments.timeout)
-    _report_stop(workers.stop(timeout=arguments.timeout) and drained, arguments.timeout)
+    # One --timeout for the whole stop: the workers get what the drain left.
+    _report_stop(workers.stop(timeout=server.drain_time_left()) and drained, arguments.timeout)
     return 0
 
 
@@ -124,7 +128,12 @@ def _parser():
                              help="HTTP server threads, each holding one request (default: %(default)s)")
             sub.add_argument("--max-body", type=_size, default=1024 ** 3, metavar="BYTES",
                              help="largest request body accepted, e.g. 10M or 1G; larger ones get 413 "
-                                  "(default: 1G)")
+                                  "before they are read (default: 1G)")
+            sub.add_argument("--connection-limit", type=_positive, default=100, metavar="N",
+                             help="most client connections open at once; more wait to be accepted "
+                                  "(default: %(default)s)")
+            sub.add_argument("--channel-timeout", type=_positive, default=120, metavar="SECONDS",
+                             help="close a connection idle this many whole seconds (default: %(default)s)")
         if has_app:
             sub.add_argument("--workers", type=_positive, default=4,
                              help="worker threads running the application (default: %(default)s)")
@@ -169,8 +178,12 @@ def _seconds(text):
         seconds = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError("%r is not a number of seconds" % text)
+    if not -_INFINITY < seconds < _INFINITY:
+        raise argparse.ArgumentTypeError("must be a finite number of seconds, not %s" % text)
     if not seconds > 0:
         raise argparse.ArgumentTypeError("must be above 0, not %s" % text)
+    if seconds > _LONGEST_WAIT:
+        raise argparse.ArgumentTypeError("must be at most %d seconds, not %s" % (_LONGEST_WAIT, text))
     return seconds
 
 
@@ -262,7 +275,9 @@ def _layer(arguments, cross_process=False):
 def _http_server(application, arguments):
     from .http_server import HttpServer
     try:
-        return HttpServer(application, host=arguments.host, port=arguments.port, threads=arguments.threads)
+        return HttpServer(application, host=arguments.host, port=arguments.port, threads=arguments.threads,
+                          max_body_size=arguments.max_body, connection_limit=arguments.connection_limit,
+                          channel_timeout=arguments.channel_timeout)
     except ImportError as error:
         raise UsageError(error)
     except (OSError, IOError) as error:

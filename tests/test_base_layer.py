@@ -42,6 +42,9 @@ def test_constructor_defaults(layer):
     ({"expiry": 0}, ValueError, "expiry must be above 0, not 0"),
     ({"expiry": "60"}, TypeError, "expiry must be a number"),
     ({"group_expiry": -1}, ValueError, "group_expiry must be above 0"),
+    ({"expiry": float("inf")}, ValueError, "expiry must be a finite number above 0, not inf"),
+    ({"group_expiry": float("nan")}, ValueError, "group_expiry must be a finite number above 0, not nan"),
+    ({"expiry": 10 ** 400}, ValueError, "expiry must be a finite number above 0"),
     ({"capacity": 0}, ValueError, "capacity must be at least 1, not 0"),
     ({"capacity": 1.5}, TypeError, "capacity must be an integer"),
     ({"capacity": True}, TypeError, "capacity must be an integer"),
@@ -307,10 +310,11 @@ def test_checked_message_refuses_a_message_that_is_not_a_dict_as_1_1_asserted(la
 def test_checked_message_raises_type_error_and_message_too_large(layer):
     with pytest.raises(TypeError):
         layer.checked_message({"x": set()})
-    assert layer.checked_message({"body": b"x" * 10}, max_size=10) == {"body": b"x" * 10}
+    # 10 bytes: the message, the key "body" (a byte and 4), its value (a byte and 3).
+    assert layer.checked_message({"body": b"x" * 3}, max_size=10) == {"body": b"x" * 3}
     with pytest.raises(layer.MessageTooLarge) as error:
-        layer.checked_message({"body": b"x" * 11}, max_size=10)
-    assert "message payload is 11 bytes; this layer carries at most 10" in str(error.value)
+        layer.checked_message({"body": b"x" * 4}, max_size=10)
+    assert "message size is 11 bytes; this layer carries at most 10" in str(error.value)
 
 
 def test_random_name_part_is_twelve_url_safe_characters():

@@ -401,6 +401,22 @@ def test_closing_the_response_early_sends_http_disconnect_and_drops_the_rest(lay
     assert layer.global_statistics()["messages_pending"] == 0
 
 
+@pytest.mark.parametrize("keyword", ["response_timeout", "send_timeout"])
+@pytest.mark.parametrize("value", [float("inf"), float("nan")])
+def test_a_timeout_that_is_not_finite_is_refused_by_name(layer, keyword, value):
+    with pytest.raises(ValueError) as error:
+        WsgiToAsgiAdapter(layer, **{keyword: value})
+    assert "%s must be a finite number above 0" % keyword in str(error.value)
+
+
+@pytest.mark.parametrize("keyword", ["body_timeout", "send_timeout"])
+@pytest.mark.parametrize("value", [float("inf"), float("nan")])
+def test_a_worker_timeout_that_is_not_finite_is_refused_by_name(layer, keyword, value):
+    with pytest.raises(ValueError) as error:
+        AsgiToWsgiAdapter(None, layer, **{keyword: value})
+    assert "%s must be a finite number above 0" % keyword in str(error.value)
+
+
 def test_constructor_arguments_are_checked(layer):
     for keywords in ({"response_timeout": 0}, {"max_body_size": 0}, {"body_chunk_size": 0}, {"channel": "bad name"}):
         with pytest.raises((TypeError, ValueError)):
