@@ -88,11 +88,11 @@ def through_layer(make_request, serve_request, respond, one_receiver=False):
     own, or with ``one_receiver`` all go through the reply dispatcher.
     """
     from asgiref.inmemory import ChannelLayer
-    from asgiref.wsgi import _ReplyDispatcher
+    from asgiref.reply_dispatcher import ReplyDispatcher
     layer = ChannelLayer()
     serial = itertools.count()
     local = threading.local()
-    replies = _ReplyDispatcher(layer, "floor.reply!") if one_receiver else None
+    replies = ReplyDispatcher(layer, "floor.reply!") if one_receiver else None
 
     def work():
         while True:
