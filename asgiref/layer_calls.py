@@ -1,6 +1,7 @@
 """
 The channel-layer calls both halves of the bridge make the same way: a
-blocking receive that never spins, and a send that waits out ChannelFull.
+blocking receive that never spins, a send that waits out ChannelFull, and a
+drain of what nobody will read.
 """
 from __future__ import unicode_literals
 
@@ -29,17 +30,42 @@ def receive_blocking(channel_layer, channels):
     return channel, message
 
 
+class Patience(object):
+    """
+    The waits between tries at a full channel: sleeps that start at 1 ms and
+    double up to 50 ms, for up to ``timeout`` seconds from the first wait.
+    """
+
+    def __init__(self, timeout):
+        self.timeout = timeout
+        self._deadline = None
+        self._delay = _BACKOFF[0]
+
+    def wait(self):
+        """Sleep before the next try; False, at once, if that would end past the timeout."""
+        if self._deadline is None:
+            self._deadline = clock() + self.timeout
+        if clock() + self._delay > self._deadline:
+            return False
+        time.sleep(self._delay)
+        self._delay = min(self._delay * 2, _BACKOFF[1])
+        return True
+
+
 def send_patiently(channel_layer, channel, message, timeout):
     """Send, retrying with backoff while the channel is full, for up to ``timeout`` seconds."""
-    deadline = None
-    delay = _BACKOFF[0]
+    patience = Patience(timeout)
     while True:
         try:
             return channel_layer.send(channel, message)
         except channel_layer.ChannelFull:
-            if deadline is None:
-                deadline = clock() + timeout
-            if clock() + delay > deadline:
+            if not patience.wait():
                 raise
-            time.sleep(delay)
-            delay = min(delay * 2, _BACKOFF[1])
+
+
+def drain(channel_layer, channel):
+    """Take and drop every message waiting on ``channel``, without waiting for more; return how many."""
+    count = 0
+    while channel_layer.receive([channel], block=False)[0] is not None:
+        count += 1
+    return count

@@ -12,7 +12,8 @@ imports them.
 from __future__ import unicode_literals
 
 from .wsgi_front import WsgiToAsgiAdapter
+from .bridge import ResponseAborted
 from .wsgi_input import RequestAborted
 from .wsgi_worker import AsgiToWsgiAdapter
 
-__all__ = ["AsgiToWsgiAdapter", "RequestAborted", "WsgiToAsgiAdapter"]
+__all__ = ["AsgiToWsgiAdapter", "RequestAborted", "ResponseAborted", "WsgiToAsgiAdapter"]

@@ -4,14 +4,13 @@ through a channel layer, a WSGI server in front of ASGI.
 """
 from __future__ import unicode_literals
 
-import itertools
 import logging
 
-from .base_layer import check_positive_int, check_positive_number, random_name_part
+from .base_layer import check_positive_int, check_positive_number
 from .body_chunks import BodyProblem, body_chunks
-from .http_checks import PLAIN_TEXT, response_problem
-from .layer_calls import clock, send_patiently
-from .reply_dispatcher import ReplyDispatcher
+from .bridge import BadResponse, Exchange, Refused, ResponseAborted
+from .http_checks import PLAIN_TEXT
+from .layer_calls import Patience, clock, receive_blocking
 from .wsgi_mapping import headers_to_wsgi, request_from_environ, status_line
 
 logger = logging.getLogger("asgiref.wsgi")
@@ -22,15 +21,21 @@ class WsgiToAsgiAdapter(object):
     A WSGI application that serves every request through a channel layer.
 
     Each request is sent on ``channel`` as an ``http.request`` message; a
-    body over ``body_chunk_size`` bytes follows on a fresh body channel as it
-    is read. The response comes back on a reply channel of this adapter's
-    and is handed to the WSGI server chunk by chunk as it arrives.
+    body over ``body_chunk_size`` bytes follows on a fresh body channel as
+    fast as the application takes it. The response comes back on a reply
+    channel of the request's own and is handed to the WSGI server chunk by
+    chunk as it arrives; while the server writes a chunk to a slow client,
+    the next ones wait in the layer, so the worker waits too.
 
     Errors answer for themselves: 413 for a body over ``max_body_size``
     (``None``: no limit), 503 when ``channel`` is full, 504 when no response
-    (or no next chunk) comes within ``response_timeout`` seconds, 502 for a
-    malformed response. When the WSGI server closes the response early, an
-    ``http.disconnect`` is sent and the rest of that response is dropped.
+    comes within ``response_timeout`` seconds or the application takes no
+    body chunk for ``send_timeout`` seconds, 502 for a malformed response.
+    A response that stops mid-way (no next chunk within ``response_timeout``,
+    a malformed or a ``closed`` chunk) raises ResponseAborted from the
+    iterable, so the server aborts the connection. When the WSGI server
+    closes the response early, an ``http.disconnect`` is sent and the rest of
+    that response is dropped.
     """
 
     def __init__(self, channel_layer, channel="http.request", response_timeout=60,
@@ -42,10 +47,6 @@ class WsgiToAsgiAdapter(object):
         self.max_body_size = None if max_body_size is None else check_positive_int("max_body_size", max_body_size)
         self.body_chunk_size = check_positive_int("body_chunk_size", body_chunk_size)
         self.send_timeout = check_positive_number("send_timeout", send_timeout)
-        #: Every response to this adapter arrives behind this unguessable prefix.
-        self.reply_prefix = "http.response.%s!" % random_name_part()
-        self._replies = ReplyDispatcher(channel_layer, self.reply_prefix)
-        self._serial = itertools.count()
 
     def __call__(self, environ, start_response):
         try:
@@ -61,134 +62,122 @@ class WsgiToAsgiAdapter(object):
         if length is None and not environ.get("wsgi.input_terminated"):
             # Without a length only a terminated input can be read to its end.
             length = 0
-        reply_channel = "%s%d" % (self.reply_prefix, next(self._serial))
-        replies = self._replies.expect(reply_channel)
+        exchange = Exchange(self.channel_layer, self.channel_layer.new_channel("http.response?"), request["path"])
         try:
-            failure = self._send_request(request, reply_channel, environ["wsgi.input"], length)
-            if failure is not None:
-                self._replies.forget(reply_channel)
-                return _error(start_response, *failure)
-            return _Reply(self, replies, reply_channel, request["path"]).start(start_response)
+            first = self._send_request(exchange, request, environ["wsgi.input"], length)
+        except Refused as refusal:
+            exchange.close()
+            return _error(start_response, refusal.status, refusal.text)
         except BaseException:
-            self._replies.forget(reply_channel)
+            exchange.close()
             raise
+        return _Reply(self, exchange, first).start(start_response)
 
-    def _send_request(self, request, reply_channel, stream, length):
-        """Send the request and its body; return ``(status, text)`` of an error response, or None."""
+    def _send_request(self, exchange, request, stream, length):
+        """
+        Send the request and its body; return the first response message if
+        it came while the application was not taking the body, else None.
+        """
         if length == 0:
             body, more = b"", False
         else:
             chunks = body_chunks(stream, length, self.body_chunk_size, self.max_body_size)
-            try:
-                body, more = next(chunks)
-            except BodyProblem as problem:
-                return problem.response
-        request["reply_channel"] = reply_channel
+            body, more = self._next_chunk(chunks)
         request["body"] = body
-        if more:
-            request["body_channel"] = self.channel_layer.new_channel("http.request.body?")
-        try:
-            self.channel_layer.send(self.channel, request)
-        except self.channel_layer.ChannelFull:
-            return 503, "The application is too busy to take this request; try again shortly."
-        except self.channel_layer.MessageTooLarge:
-            return 431, "The request headers are too large."
-        if more:
-            return self._send_body(request["body_channel"], chunks)
+        exchange.send_request(self.channel, request, more)
+        while more:
+            content, more = self._next_chunk(chunks)
+            patience = Patience(self.send_timeout)
+            while not exchange.offer_body(content, more):
+                # The application is not taking the body: if it has answered
+                # anyway, the rest is not sent, and this thread answers.
+                first = exchange.poll()
+                if first is not None:
+                    exchange.end_body()
+                    return first
+                if not patience.wait():
+                    raise Refused(504, "The application stopped reading the request body.")
         return None
 
-    def _send_body(self, body_channel, chunks):
-        """Stream the rest of the body; on failure tell the application the request is abandoned."""
+    @staticmethod
+    def _next_chunk(chunks):
         try:
-            for content, more in chunks:
-                send_patiently(self.channel_layer, body_channel,
-                                {"content": content, "more_content": more}, self.send_timeout)
-            return None
+            return next(chunks)
         except BodyProblem as problem:
-            failure = problem.response
-        except self.channel_layer.ChannelFull:
-            failure = 504, "The application stopped reading the request body."
-        try:
-            self.channel_layer.send(body_channel, {"closed": True})
-        except self.channel_layer.ChannelFull:
-            logger.warning("could not tell %s that its request was abandoned: channel full", body_channel)
-        return failure
-
-    def _disconnect(self, reply_channel, path):
-        self._replies.forget(reply_channel)
-        try:
-            self.channel_layer.send("http.disconnect", {"reply_channel": reply_channel, "path": path})
-        except self.channel_layer.ChannelFull:
-            logger.warning("http.disconnect is full; %s was not announced", reply_channel)
+            raise Refused(*problem.response)
 
 
 class _Reply(object):
     """
     The response to one request, as it arrives: status, then content chunks.
-    Once started, it is the WSGI iterable, whose close() tells a client that
-    went away; a response that arrived whole in one message is handed over
-    as a list instead, with nothing left to wait for.
+    Once started, it is the WSGI iterable, whose close() ends the exchange
+    (telling the application if its client went away); a response that
+    arrived whole in one message is handed over as a list instead, with
+    nothing left to wait for.
     """
 
-    def __init__(self, adapter, replies, reply_channel, path):
+    def __init__(self, adapter, exchange, first):
         self.adapter = adapter
-        self.replies = replies
-        self.reply_channel = reply_channel
-        self.path = path
-        self.first = None
-        self.finished = False
+        self.exchange = exchange
+        self.first = first
 
     def start(self, start_response):
-        message = self._next(first=True)
-        if message is None:
-            self.adapter._disconnect(self.reply_channel, self.path)
-            return _error(start_response, 504, "The application did not respond in time.")
-        problem = response_problem(message, first=True)
-        if problem:
-            logger.error("malformed response on %s: %s", self.reply_channel, problem)
-            self.adapter._disconnect(self.reply_channel, self.path)
+        exchange = self.exchange
+        try:
+            message = self.first or self._next()
+        except (BadResponse, ResponseAborted) as problem:
+            logger.error("malformed response on %s: %s", exchange.reply_channel, problem)
+            exchange.close()
             return _error(start_response, 502, "The application sent a malformed response.")
+        if message is None:
+            exchange.close()
+            return _error(start_response, 504, "The application did not respond in time.")
         start_response(status_line(message["status"]), headers_to_wsgi(message.get("headers", [])))
-        if not message.get("more_content"):
-            # The whole response is here: nothing more to wait for or to close.
-            self.adapter._replies.forget(self.reply_channel)
+        if exchange.finished:
+            exchange.close()
             content = message.get("content")
             return [content] if content else []
         self.first = message
         return self
 
-    def _next(self, first=False):
+    def _next(self):
         """The next message for this request (Server Push skipped), or None after response_timeout."""
+        exchange = self.exchange
         deadline = clock() + self.adapter.response_timeout
         while True:
-            message = self.adapter._replies.next_message(self.replies, max(0, deadline - clock()))
-            if message is None or not (first and "request" in message and "status" not in message):
-                return message
+            # A body given up while the channel was full: the closed chunk
+            # goes as soon as there is room, so the application stops reading.
+            exchange.end_body()
+            channel, message = receive_blocking(self.adapter.channel_layer, [exchange.reply_channel])
+            if channel is not None:
+                message = exchange.accept(message)
+                if message is not None:
+                    return message
+            if clock() >= deadline:
+                return None
 
     def __iter__(self):
-        """The content of each message until one says no more content follows."""
+        """The content of each message until one says no more content follows; raises ResponseAborted if
+        the response stops before that."""
         message = self.first
+        self.first = None
         while True:
             if message.get("content"):
                 yield message["content"]
             if not message.get("more_content"):
-                self.finished = True
                 return
-            message = self._next()
+            try:
+                message = self._next()
+            except BadResponse as problem:
+                logger.error("malformed response chunk on %s: %s", self.exchange.reply_channel, problem)
+                raise ResponseAborted("the application sent a malformed response chunk: %s" % problem)
             if message is None:
-                logger.error("response on %s stopped: no chunk within %ss", self.reply_channel,
+                logger.error("response on %s stopped: no chunk within %ss", self.exchange.reply_channel,
                              self.adapter.response_timeout)
-                return
-            problem = response_problem(message, first=False)
-            if problem:
-                logger.error("malformed response chunk on %s: %s", self.reply_channel, problem)
-                return
+                raise ResponseAborted("no response chunk came within %ss" % self.adapter.response_timeout)
 
     def close(self):
-        if self.finished:
-            self.adapter._replies.forget(self.reply_channel)
-        else:
-            self.adapter._disconnect(self.reply_channel, self.path)
+        self.exchange.close()
 
 
 def _content_length(environ):

@@ -6,7 +6,7 @@ from __future__ import unicode_literals
 
 import logging
 
-from .layer_calls import clock, receive_blocking
+from .layer_calls import clock, drain, receive_blocking
 
 logger = logging.getLogger("asgiref.wsgi")
 
@@ -65,6 +65,12 @@ class RequestBody(object):
 
     def __iter__(self):
         return iter(self.readline, b"")
+
+    def discard(self):
+        """Drop the body chunks that wait unread, once the application is done: nobody reads them now."""
+        if self._more:
+            self._more = False
+            drain(self._layer, self._channel)
 
     def _take(self, size):
         data = bytes(self._buffer[:size])

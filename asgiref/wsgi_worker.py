@@ -11,7 +11,7 @@ import six
 
 from .base_layer import check_positive_int, check_positive_number
 from .http_checks import PLAIN_TEXT, request_problem
-from .layer_calls import clock, receive_blocking, send_patiently
+from .layer_calls import Patience, clock, drain, receive_blocking
 from .wsgi_input import ErrorLog, RequestBody
 from .wsgi_mapping import headers_from_wsgi, status_code, wsgi_environ
 
@@ -26,9 +26,15 @@ class AsgiToWsgiAdapter(object):
     receive on ``channel`` (and ``http.disconnect``, to stop streaming to a
     client that left). The request body is read from ``body`` and then the
     ``body_channel`` as the application reads it, waiting up to
-    ``body_timeout`` seconds for each chunk. A full reply channel is retried
-    with backoff for up to ``send_timeout`` seconds. Response content is
-    sent in messages of at most ``chunk_size`` bytes.
+    ``body_timeout`` seconds for each chunk. A full reply channel (a client
+    slower than its application) is retried with backoff for up to
+    ``send_timeout`` seconds, and meanwhile ``http.disconnect`` is checked,
+    so a client that left is noticed even while every worker is busy.
+    Response content is sent in messages of at most ``chunk_size`` bytes.
+    An application that fails after its response started ends it with a
+    ``closed`` chunk, so the front can abort the connection rather than
+    make a cut-off response look whole. SystemExit and KeyboardInterrupt
+    raised by the application in a worker thread fail that request only.
     """
 
     def __init__(self, wsgi_application, channel_layer, channel="http.request", body_timeout=60,
@@ -102,9 +108,17 @@ class AsgiToWsgiAdapter(object):
                 logger.exception("worker failed; it goes on serving")
 
     def _disconnected(self, message):
-        abandoned = self._in_flight.get(message.get("reply_channel"))
+        abandoned = self._in_flight.get(message.get("reply_channel")) if isinstance(message, dict) else None
         if abandoned is not None:
             abandoned[0] = True
+
+    def _take_disconnects(self):
+        """Note every ``http.disconnect`` waiting, without waiting for one: for a worker that is busy."""
+        while True:
+            channel, message = self.channel_layer.receive(["http.disconnect"], block=False)
+            if channel is None:
+                return
+            self._disconnected(message)
 
     def handle(self, message):
         """Serve one ``http.request`` message: run the application, send its response."""
@@ -122,8 +136,13 @@ class AsgiToWsgiAdapter(object):
                 response.send_error(400, "The request could not be understood.")
             else:
                 self._run_application(message, response)
-        except _Gone:
-            logger.info("%s: the client went away", reply_channel)
+        except _Gone as gone:
+            # This worker sends nothing more: what it sent and nobody will read goes now.
+            drain(self.channel_layer, reply_channel)
+            if gone.client_left:
+                logger.info("%s: the client went away", reply_channel)
+            elif response.started:
+                response.abandon()
         finally:
             self._in_flight.pop(reply_channel, None)
             if self._stopping.is_set():
@@ -149,13 +168,23 @@ class AsgiToWsgiAdapter(object):
         except _Gone:
             # The client is gone: nothing to answer; handle() notes it.
             raise
-        except Exception:
+        except BaseException as error:
             logger.exception("%s %s failed", message["method"], message["path"])
             response.fail()
+            # Signals reach the main thread alone: in a worker thread, SystemExit
+            # and KeyboardInterrupt come from the application, and fail its request only.
+            if not isinstance(error, Exception) and isinstance(threading.current_thread(), threading._MainThread):
+                raise
+        finally:
+            body.discard()
 
 
 class _Gone(Exception):
     """The client left, or its reply channel stayed full: stop responding."""
+
+    def __init__(self, client_left):
+        Exception.__init__(self)
+        self.client_left = client_left
 
 
 class _Response(object):
@@ -228,14 +257,20 @@ class _Response(object):
             self._send({"status": self.status, "headers": self.headers, "content": data, "more_content": more})
 
     def _send(self, message):
-        if self.abandoned[0]:
-            raise _Gone()
-        try:
-            send_patiently(self.adapter.channel_layer, self.reply_channel, message, self.adapter.send_timeout)
-        except self.adapter.channel_layer.ChannelFull:
-            logger.error("reply channel %s stayed full for %ss; response abandoned",
-                         self.reply_channel, self.adapter.send_timeout)
-            raise _Gone()
+        layer = self.adapter.channel_layer
+        patience = Patience(self.adapter.send_timeout)
+        while not self.abandoned[0]:
+            try:
+                return layer.send(self.reply_channel, message)
+            except layer.ChannelFull:
+                # The client reads slower than the application writes, or has
+                # left: only this request waits, and a disconnect ends the wait.
+                self.adapter._take_disconnects()
+                if not self.abandoned[0] and not patience.wait():
+                    logger.error("reply channel %s stayed full for %ss; response abandoned",
+                                 self.reply_channel, self.adapter.send_timeout)
+                    raise _Gone(client_left=False)
+        raise _Gone(client_left=True)
 
     def fail(self):
         """After an application error: a 500 if nothing was sent yet, else end what was sent."""
@@ -243,9 +278,17 @@ class _Response(object):
             if not self.started:
                 self.send_error(500, "The application failed; the error is in the server's log.")
             elif not self.finished:
-                self._send({"content": b"", "more_content": False})
+                self.abandon()
         except _Gone:
             pass
+
+    def abandon(self):
+        """End a started response as cut off (a ``closed`` chunk), if the reply channel has room."""
+        self.finished = True
+        try:
+            self.adapter.channel_layer.send(self.reply_channel, {"content": b"", "more_content": False, "closed": True})
+        except self.adapter.channel_layer.ChannelFull:
+            logger.warning("could not tell %s that its response was cut off: channel full", self.reply_channel)
 
     def send_error(self, status, text):
         self._send({"status": status, "headers": PLAIN_TEXT, "content": text.encode("utf-8") + b"\n"})

@@ -4,13 +4,15 @@ from __future__ import unicode_literals
 
 import hashlib
 import os
+import threading
+import time
 
 import pytest
 import six
 
 from asgiref.inmemory import ChannelLayer
-from asgiref.wsgi import AsgiToWsgiAdapter, WsgiToAsgiAdapter
-from bridge_helpers import make_environ, serve
+from asgiref.wsgi import AsgiToWsgiAdapter, ResponseAborted, WsgiToAsgiAdapter
+from bridge_helpers import make_environ, serve, serve_in_thread, StartResponse
 
 
 @pytest.fixture
@@ -68,4 +70,151 @@ def test_environ_round_trip_through_both_adapters(layer, extra):
 def test_the_names_that_asgiref_1_1_code_imports_are_here():
     from asgiref import wsgi
     assert issubclass(wsgi.RequestAborted, IOError)
-    assert sorted(wsgi.__all__) == ["AsgiToWsgiAdapter", "RequestAborted", "WsgiToAsgiAdapter"]
+    assert sorted(wsgi.__all__) == ["AsgiToWsgiAdapter", "RequestAborted", "ResponseAborted", "WsgiToAsgiAdapter"]
+
+
+def hello(environ, start_response):
+    start_response(str("200 OK"), [(str("Content-Type"), str("text/plain"))])
+    return [environ["PATH_INFO"].encode("ascii")]
+
+
+def test_a_hundred_waves_of_32_concurrent_requests_are_all_answered(layer):
+    worker = AsgiToWsgiAdapter(hello, layer)
+    worker.start(threads=4)
+    front = WsgiToAsgiAdapter(layer, response_timeout=5)
+    answers = []
+    try:
+        for wave in range(100):
+            waiting = [serve_in_thread(front, make_environ(PATH_INFO="/%d" % n)) for n in range(32)]
+            for n, (thread, result) in enumerate(waiting):
+                thread.join(30)
+                answers.append((result[0][0].status, result[0][1]) if result else None)
+    finally:
+        worker.stop()
+    wrong = [answer for answer in answers if answer is None or answer[0] != "200 OK"]
+    assert len(answers) == 3200 and wrong == []
+    assert answers[:32] == [("200 OK", ("/%d" % n).encode("ascii")) for n in range(32)]
+
+
+# Backpressure, flow control and honest failures (docs/backpressure.rst).
+
+def bounded_layer():
+    """A layer whose body and reply channels hold 4 messages each, as the tests below rely on."""
+    return ChannelLayer(receive_timeout=0.2, channel_capacity={"http.request.body?*": 4, "http.response*": 4})
+
+
+def not_reading(environ, start_response):
+    start_response(str("200 OK"), [])
+    return [b"not read"]
+
+
+def test_an_unread_body_is_dropped_from_the_layer_when_the_response_ends():
+    layer = bounded_layer()
+    worker = AsgiToWsgiAdapter(not_reading, layer)
+    worker.start(threads=2)
+    front = WsgiToAsgiAdapter(layer, response_timeout=10, body_chunk_size=1000, send_timeout=5)
+    try:
+        for n in range(5):
+            start_response, body = serve(front, make_environ(body=os.urandom(20000), REQUEST_METHOD="POST"))
+            assert (start_response.status, body) == ("200 OK", b"not read")
+    finally:
+        worker.stop()
+    assert layer.global_statistics()["messages_pending"] == 0
+
+
+def test_a_large_unread_body_does_not_hold_the_request_once_the_response_arrives():
+    layer = bounded_layer()
+    worker = AsgiToWsgiAdapter(not_reading, layer)
+    worker.start(threads=1)
+    # Far more body than the body channel holds, and a send timeout far
+    # beyond the response timeout: only the response can end the wait.
+    front = WsgiToAsgiAdapter(layer, response_timeout=5, body_chunk_size=1000, send_timeout=3600)
+    thread, result = serve_in_thread(front, make_environ(body=os.urandom(200000), REQUEST_METHOD="POST"))
+    thread.join(30)
+    worker.stop()
+    assert result and (result[0][0].status, result[0][1]) == ("200 OK", b"not read")
+
+
+def test_a_slow_client_holds_back_its_own_application_and_no_other():
+    layer = bounded_layer()
+    produced = []
+
+    def application(environ, start_response):
+        start_response(str("200 OK"), [])
+        if environ["PATH_INFO"] != "/download":
+            return [b"quick"]
+        return (produced.append(n) or b"x" * 1000 for n in range(200))
+
+    worker = AsgiToWsgiAdapter(application, layer)
+    worker.start(threads=2)
+    front = WsgiToAsgiAdapter(layer, response_timeout=10)
+    try:
+        download = front(make_environ(PATH_INFO="/download"), StartResponse())
+        chunks = iter(download)
+        assert next(chunks) == b"x" * 1000
+        # While the download's client reads nothing more, others are served.
+        for n in range(20):
+            assert serve(front, make_environ(PATH_INFO="/%d" % n))[1] == b"quick"
+        time.sleep(0.5)
+        # The reply channel's capacity (4) and the chunks in hand are all the download got ahead.
+        assert len(produced) <= 1 + 4 + 2
+        assert len(b"".join(chunks)) == 199 * 1000
+        download.close()
+    finally:
+        worker.stop()
+
+
+def test_a_response_cut_off_mid_stream_raises_instead_of_ending():
+    layer = bounded_layer()
+
+    def application(environ, start_response):
+        start_response(str("200 OK"), [])
+        yield b"first"
+        raise RuntimeError("failed mid-stream")
+
+    worker = AsgiToWsgiAdapter(application, layer)
+    worker.start(threads=1)
+    front = WsgiToAsgiAdapter(layer, response_timeout=10)
+    try:
+        result = front(make_environ(), StartResponse())
+        chunks = iter(result)
+        assert next(chunks) == b"first"
+        with pytest.raises(ResponseAborted):
+            next(chunks)
+        result.close()
+    finally:
+        worker.stop()
+
+
+def test_a_disconnect_is_seen_while_every_worker_is_busy():
+    layer = bounded_layer()
+    closed = threading.Event()
+    produced = []
+
+    class Ticks(object):
+        def __iter__(self):
+            for n in range(1000):
+                produced.append(n)
+                time.sleep(0.01)
+                yield b"tick"
+
+        def close(self):
+            closed.set()
+
+    def application(environ, start_response):
+        start_response(str("200 OK"), [])
+        return Ticks()
+
+    # One worker thread, busy with the stream: nobody else receives http.disconnect.
+    worker = AsgiToWsgiAdapter(application, layer, send_timeout=3600)
+    worker.start(threads=1)
+    front = WsgiToAsgiAdapter(layer, response_timeout=10)
+    try:
+        result = front(make_environ(PATH_INFO="/ticks"), StartResponse())
+        assert next(iter(result)) == b"tick"
+        result.close()
+        assert closed.wait(10)
+        assert len(produced) < 1000
+    finally:
+        worker.stop()
+    assert layer.global_statistics()["messages_pending"] == 0

@@ -11,7 +11,7 @@ import time
 import pytest
 
 from asgiref.inmemory import ChannelLayer
-from asgiref.wsgi import WsgiToAsgiAdapter
+from asgiref.wsgi import ResponseAborted, WsgiToAsgiAdapter
 from asgiref.wsgi_mapping import REASON_PHRASES
 from threads import in_thread
 from bridge_helpers import make_environ, native, respond, serve, serve_in_thread, StartResponse, take
@@ -36,8 +36,8 @@ def test_a_request_becomes_an_http_request_message_with_every_key(layer, front):
         REMOTE_ADDR="10.1.2.3", REMOTE_PORT="4567")
     thread, result = serve_in_thread(front, environ)
     _, request = take(layer, "http.request")
-    assert re.match(r"http\.response\.[A-Za-z0-9_-]{12}!\d+\Z", request["reply_channel"])
-    assert request["reply_channel"].startswith(front.reply_prefix)
+    reply_channel = request["reply_channel"]
+    assert re.match(r"http\.response\?[A-Za-z0-9_-]{12}\Z", reply_channel)
     assert sorted(request["headers"]) == [
         [b"content-length", b"10"], [b"content-type", b"application/x-www-form-urlencoded"], [b"x-thing", b"yes"]]
     del request["headers"], request["reply_channel"]
@@ -46,46 +46,35 @@ def test_a_request_becomes_an_http_request_message_with_every_key(layer, front):
         "query_string": b"a=%20b", "client": ["10.1.2.3", 4567], "server": ["testserver", 80],
         "body": b"name=value",
     }
-    respond(layer, {"reply_channel": front.reply_prefix + "0"}, content=b"done")
+    respond(layer, {"reply_channel": reply_channel}, content=b"done")
     thread.join(10)
     assert result[0][1] == b"done"
 
 
-def test_each_request_gets_its_own_reply_channel_behind_one_unguessable_prefix(layer):
-    first, second = WsgiToAsgiAdapter(layer, response_timeout=0.5), WsgiToAsgiAdapter(layer, response_timeout=0.5)
-    assert first.reply_prefix != second.reply_prefix
+def test_each_request_gets_a_single_reader_reply_channel_of_its_own(layer):
+    front = WsgiToAsgiAdapter(layer, response_timeout=0.5)
     for _ in range(3):
-        serve(first, make_environ())
+        serve(front, make_environ())
     channels = [take(layer, "http.request")[1]["reply_channel"] for _ in range(3)]
     assert len(set(channels)) == 3
-    assert all(channel.startswith(first.reply_prefix) for channel in channels)
+    assert all(channel.startswith("http.response?") for channel in channels)
 
 
-class CountingLayer(ChannelLayer):
-    """Counts the receives on reply prefixes running at once."""
+class RecordingLayer(ChannelLayer):
+    """Records the channels of every receive on reply channels, and the thread that made it."""
 
     def __init__(self, **kwargs):
-        super(CountingLayer, self).__init__(**kwargs)
-        self.running = 0
-        self.most_at_once = 0
-        self.count_lock = threading.Lock()
+        super(RecordingLayer, self).__init__(**kwargs)
+        self.receives = []
 
     def receive(self, channels, block=False):
-        counted = any(channel.startswith("http.response.") for channel in channels)
-        if counted:
-            with self.count_lock:
-                self.running += 1
-                self.most_at_once = max(self.most_at_once, self.running)
-        try:
-            return super(CountingLayer, self).receive(channels, block)
-        finally:
-            if counted:
-                with self.count_lock:
-                    self.running -= 1
+        if channels[0].startswith("http.response"):
+            self.receives.append((threading.current_thread(), list(channels)))
+        return super(RecordingLayer, self).receive(channels, block)
 
 
-def test_one_receive_at_a_time_takes_every_response_to_its_request():
-    layer = CountingLayer(receive_timeout=0.2)
+def test_every_request_receives_its_own_response_on_its_own_reply_channel_only():
+    layer = RecordingLayer(receive_timeout=0.2)
     front = WsgiToAsgiAdapter(layer, response_timeout=10)
     waiting = [serve_in_thread(front, make_environ(PATH_INFO="/%d" % n)) for n in range(20)]
     requests = [take(layer, "http.request")[1] for _ in range(20)]
@@ -95,28 +84,11 @@ def test_one_receive_at_a_time_takes_every_response_to_its_request():
     for (thread, result), n in zip(waiting, range(20)):
         thread.join(10)
         assert result[0][1] == ("/%d" % n).encode("ascii")
-    assert layer.most_at_once == 1
-    # No thread of its own is left behind.
-    assert not [thread for thread in threading.enumerate() if front.reply_prefix in thread.name]
+    owners = dict((request["reply_channel"], thread) for request, (thread, _) in zip(requests, waiting))
+    assert all([owners[channels[0]]] == [thread] and len(channels) == 1 for thread, channels in layer.receives)
 
 
-def test_a_lone_request_receives_its_own_response_in_its_own_thread():
-    layer = CountingLayer(receive_timeout=0.2)
-    front = WsgiToAsgiAdapter(layer, response_timeout=10)
-    receivers = []
-    original = layer.receive
 
-    def recording_receive(channels, block=False):
-        if channels[0].startswith("http.response."):
-            receivers.append(threading.current_thread())
-        return original(channels, block)
-
-    layer.receive = recording_receive
-    thread, result = serve_in_thread(front, make_environ())
-    respond(layer, take(layer, "http.request")[1], content=b"mine")
-    thread.join(10)
-    assert result[0][1] == b"mine"
-    assert set(receivers) == set([thread])
 
 
 def test_a_large_body_follows_on_a_body_channel_in_chunks_as_it_is_read(layer):
@@ -324,14 +296,53 @@ def test_closing_the_response_early_sends_http_disconnect_and_drops_the_rest(lay
     assert next(iterator) == b"first"
     result[0].close()
     assert take(layer, "http.disconnect")[1] == {"reply_channel": request["reply_channel"], "path": "/stream"}
-    layer.send(request["reply_channel"], {"content": b"late", "more_content": False})
-    # The next request's receive takes the late chunk first, and drops it.
-    thread, result = serve_in_thread(front, make_environ(PATH_INFO="/next"))
-    respond(layer, take(layer, "http.request")[1], content=b"next")
-    thread.join(10)
-    assert result[0][1] == b"next"
     assert layer.global_statistics()["messages_pending"] == 0
+
+
+def test_closing_early_drops_the_chunks_that_wait_unread(layer, front):
+    start_response = StartResponse()
+    thread, result = in_thread(front, make_environ(PATH_INFO="/stream"), start_response)
+    _, request = take(layer, "http.request")
+    for n in range(3):
+        respond(layer, request, content=b"chunk", more=True)
+    thread.join(10)
+    assert next(iter(result[0])) == b"chunk"
+    result[0].close()
+    take(layer, "http.disconnect")
+    assert layer.global_statistics()["messages_pending"] == 0
+
+
 def test_constructor_arguments_are_checked(layer):
     for keywords in ({"response_timeout": 0}, {"max_body_size": 0}, {"body_chunk_size": 0}, {"channel": "bad name"}):
         with pytest.raises((TypeError, ValueError)):
             WsgiToAsgiAdapter(layer, **keywords)
+
+
+def test_a_response_whose_next_chunk_never_comes_raises_so_the_server_aborts_it(layer):
+    front = WsgiToAsgiAdapter(layer, response_timeout=0.5)
+    start_response = StartResponse()
+    thread, result = in_thread(front, make_environ(PATH_INFO="/stalled"), start_response)
+    request = take(layer, "http.request")[1]
+    respond(layer, request, content=b"first", more=True)
+    thread.join(10)
+    chunks = iter(result[0])
+    assert next(chunks) == b"first"
+    with pytest.raises(ResponseAborted):
+        next(chunks)
+    result[0].close()
+    assert take(layer, "http.disconnect")[1] == {"reply_channel": request["reply_channel"], "path": "/stalled"}
+
+
+@pytest.mark.parametrize("chunk", [{"closed": True}, {"content": "text", "more_content": False}])
+def test_a_closed_or_malformed_chunk_raises_so_the_server_aborts_the_response(layer, front, chunk):
+    start_response = StartResponse()
+    thread, result = in_thread(front, make_environ(), start_response)
+    request = take(layer, "http.request")[1]
+    respond(layer, request, content=b"first", more=True)
+    layer.send(request["reply_channel"], chunk)
+    thread.join(10)
+    chunks = iter(result[0])
+    assert next(chunks) == b"first"
+    with pytest.raises(ResponseAborted):
+        next(chunks)
+    result[0].close()

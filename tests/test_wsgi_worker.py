@@ -456,6 +456,31 @@ def test_workers_serve_requests_and_survive_failing_ones(layer):
     assert worker.stop(10)
 
 
+@pytest.mark.parametrize("exit_exception", [SystemExit, KeyboardInterrupt])
+def test_system_exit_or_keyboard_interrupt_from_the_application_fails_the_request_not_the_worker(
+        layer, exit_exception, caplog):
+    def application(environ, start_response):
+        if environ["PATH_INFO"] == "/exit":
+            raise exit_exception()
+        start_response(str("200 OK"), [])
+        return [b"still here"]
+
+    worker = AsgiToWsgiAdapter(application, layer)
+    worker.start(threads=2)
+    try:
+        exits = [http_request(layer, path="/exit") for _ in range(10)]
+        for request in exits:
+            layer.send("http.request", request)
+        assert [replies(layer, request, timeout=5)[0]["status"] for request in exits] == [500] * 10
+        others = [http_request(layer, path="/ok") for _ in range(4)]
+        for request in others:
+            layer.send("http.request", request)
+        assert [replies(layer, request, timeout=5)[0]["content"] for request in others] == [b"still here"] * 4
+    finally:
+        assert worker.stop(10)
+    assert exit_exception.__name__ in caplog.text
+
+
 def test_stop_lets_requests_in_flight_finish(layer):
     started = threading.Event()
 
