@@ -10,15 +10,19 @@ to wait: ``WsgiToAsgiAdapter`` waits in its WSGI thread (``receive`` with
 ``block=True``, short sleeps while the body channel is full); an asyncio
 front would await ``receive_async`` and ``asyncio.sleep`` the same way.
 
-Every request has a single-reader reply channel of its own, which only its
-own front receives on, so the layer's capacity for that channel bounds what
-waits for a slow client, and a full channel makes that request's worker,
-and no other, wait (docs/backpressure.rst).
+A request's reply channel lies behind a process-specific prefix that no
+other request in flight uses: :class:`ReplyPrefixes` lends one to each
+request and takes it back when the request is over. The layer's capacity,
+which applies to the prefix, so bounds what waits for one slow client, and
+a full prefix makes that request's worker, and no other, wait; and a
+reused prefix costs the layer nothing new (docs/backpressure.rst).
 """
 from __future__ import unicode_literals
 
+import itertools
 import logging
 
+from .base_layer import random_name_part
 from .http_checks import response_problem
 from .layer_calls import drain
 
@@ -28,7 +32,7 @@ logger = logging.getLogger("asgiref.wsgi")
 #: what one request may have in the layer at a time, whatever the layer's
 #: default capacity. At the adapters' default chunk sizes, 1 MiB of request
 #: body (16 x 64 KiB) and 1 MiB of response (4 x 256 KiB).
-CHANNEL_CAPACITY = {"http.request.body?*": 16, "http.response?*": 4}
+CHANNEL_CAPACITY = {"http.request.body?*": 16, "http.response.*": 4}
 
 
 class Refused(Exception):
@@ -52,16 +56,42 @@ class ResponseAborted(Exception):
     """
 
 
+class ReplyPrefixes(object):
+    """
+    Process-specific reply prefixes (``http.response.RANDOM!``), each lent
+    to one request at a time: as many as requests have been in flight at
+    once, made on demand, reused for ever. Safe from any thread.
+    """
+
+    def __init__(self):
+        self._free = []
+        self._serial = itertools.count()
+
+    def lend(self):
+        """A prefix no request in flight uses, and a reply channel behind it never used before."""
+        try:
+            prefix = self._free.pop()
+        except IndexError:
+            prefix = "http.response.%s!" % random_name_part()
+        return prefix, "%s%d" % (prefix, next(self._serial))
+
+    def give_back(self, prefix):
+        self._free.append(prefix)
+
+
 class Exchange(object):
     """
     One request's messages: ``http.request`` and body chunks out, the
-    response in, on ``reply_channel`` (a single-reader channel that only
-    this exchange receives on).
+    response in, on ``reply_channel``, behind ``reply_prefix``, which only
+    this exchange receives on until :meth:`close`. Messages behind the
+    prefix for other channels are from requests that used it before; they
+    are dropped.
     """
 
-    def __init__(self, channel_layer, reply_channel, path):
+    def __init__(self, channel_layer, prefixes, path):
         self.channel_layer = channel_layer
-        self.reply_channel = reply_channel
+        self.prefixes = prefixes
+        self.reply_prefix, self.reply_channel = prefixes.lend()
         self.path = path
         self.body_channel = None
         #: The first response message (the status) has arrived.
@@ -110,15 +140,23 @@ class Exchange(object):
 
     def poll(self):
         """The next response message if one is waiting, as :meth:`accept` returns it; else None."""
-        channel, message = self.channel_layer.receive([self.reply_channel], block=False)
-        return None if channel is None else self.accept(message)
+        while True:
+            channel, message = self.channel_layer.receive([self.reply_prefix], block=False)
+            if channel is None:
+                return None
+            message = self.accept(channel, message)
+            if message is not None:
+                return message
 
-    def accept(self, message):
+    def accept(self, channel, message):
         """
-        Check a message received on the reply channel and return it, or None
-        for a Server Push, which is dropped. Raises BadResponse for a
-        malformed message and ResponseAborted for a ``closed`` one.
+        Check a message received behind the reply prefix and return it, or
+        None for one to drop: a Server Push, or a message for a request that
+        used the prefix before. Raises BadResponse for a malformed message
+        and ResponseAborted for a ``closed`` one.
         """
+        if channel != self.reply_channel:
+            return None
         if not self.started and "request" in message and "status" not in message:
             return None
         problem = response_problem(message, first=not self.started)
@@ -135,10 +173,16 @@ class Exchange(object):
         The response is over, whole or not. Drops what this request left in
         the layer: body chunks the application did not take and, for a
         response cut short, the rest of the response; then the application
-        is told with ``http.disconnect`` that nobody reads any more.
+        is told with ``http.disconnect`` that nobody reads any more, and the
+        reply prefix goes back for another request. Call it once.
         """
-        if not self._sent:
-            return
+        try:
+            if self._sent:
+                self._clean_up()
+        finally:
+            self.prefixes.give_back(self.reply_prefix)
+
+    def _clean_up(self):
         if self.body_channel is not None:
             drain(self.channel_layer, self.body_channel)
             if not self.finished:
@@ -146,7 +190,7 @@ class Exchange(object):
                 self._body_ended = False
                 self.end_body()
         if not self.finished:
-            drain(self.channel_layer, self.reply_channel)
+            drain(self.channel_layer, self.reply_prefix)
             try:
                 self.channel_layer.send("http.disconnect", {"reply_channel": self.reply_channel, "path": self.path})
             except self.channel_layer.ChannelFull:

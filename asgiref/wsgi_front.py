@@ -8,7 +8,7 @@ import logging
 
 from .base_layer import check_positive_int, check_positive_number
 from .body_chunks import BodyProblem, body_chunks
-from .bridge import BadResponse, Exchange, Refused, ResponseAborted
+from .bridge import BadResponse, Exchange, Refused, ReplyPrefixes, ResponseAborted
 from .http_checks import PLAIN_TEXT
 from .layer_calls import Patience, clock, receive_blocking
 from .wsgi_mapping import headers_to_wsgi, request_from_environ, status_line
@@ -23,8 +23,8 @@ class WsgiToAsgiAdapter(object):
     Each request is sent on ``channel`` as an ``http.request`` message; a
     body over ``body_chunk_size`` bytes follows on a fresh body channel as
     fast as the application takes it. The response comes back on a reply
-    channel of the request's own and is handed to the WSGI server chunk by
-    chunk as it arrives; while the server writes a chunk to a slow client,
+    channel behind a prefix no other request in flight uses, and is handed
+    to the WSGI server chunk by chunk as it arrives; while the server writes a chunk to a slow client,
     the next ones wait in the layer, so the worker waits too.
 
     Errors answer for themselves: 413 for a body over ``max_body_size``
@@ -47,6 +47,7 @@ class WsgiToAsgiAdapter(object):
         self.max_body_size = None if max_body_size is None else check_positive_int("max_body_size", max_body_size)
         self.body_chunk_size = check_positive_int("body_chunk_size", body_chunk_size)
         self.send_timeout = check_positive_number("send_timeout", send_timeout)
+        self._prefixes = ReplyPrefixes()
 
     def __call__(self, environ, start_response):
         try:
@@ -62,7 +63,7 @@ class WsgiToAsgiAdapter(object):
         if length is None and not environ.get("wsgi.input_terminated"):
             # Without a length only a terminated input can be read to its end.
             length = 0
-        exchange = Exchange(self.channel_layer, self.channel_layer.new_channel("http.response?"), request["path"])
+        exchange = Exchange(self.channel_layer, self._prefixes, request["path"])
         try:
             first = self._send_request(exchange, request, environ["wsgi.input"], length)
         except Refused as refusal:
@@ -148,9 +149,9 @@ class _Reply(object):
             # A body given up while the channel was full: the closed chunk
             # goes as soon as there is room, so the application stops reading.
             exchange.end_body()
-            channel, message = receive_blocking(self.adapter.channel_layer, [exchange.reply_channel])
+            channel, message = receive_blocking(self.adapter.channel_layer, [exchange.reply_prefix])
             if channel is not None:
-                message = exchange.accept(message)
+                message = exchange.accept(channel, message)
                 if message is not None:
                     return message
             if clock() >= deadline:

@@ -11,11 +11,15 @@ import six
 
 from .base_layer import check_positive_int, check_positive_number
 from .http_checks import PLAIN_TEXT, request_problem
-from .layer_calls import Patience, clock, drain, receive_blocking
+from .layer_calls import Patience, clock, receive_blocking
 from .wsgi_input import ErrorLog, RequestBody
 from .wsgi_mapping import headers_from_wsgi, status_code, wsgi_environ
 
 logger = logging.getLogger("asgiref.wsgi")
+
+# A worker streaming a response takes the waiting http.disconnect messages
+# at least this often (seconds), and whenever its reply channel is full.
+_DISCONNECT_CHECK = 0.5
 
 
 class AsgiToWsgiAdapter(object):
@@ -137,8 +141,6 @@ class AsgiToWsgiAdapter(object):
             else:
                 self._run_application(message, response)
         except _Gone as gone:
-            # This worker sends nothing more: what it sent and nobody will read goes now.
-            drain(self.channel_layer, reply_channel)
             if gone.client_left:
                 logger.info("%s: the client went away", reply_channel)
             elif response.started:
@@ -198,6 +200,7 @@ class _Response(object):
         self.headers = None
         self.started = False
         self.finished = False
+        self._next_check = clock() + _DISCONNECT_CHECK
 
     def start_response(self, status, headers, exc_info=None):
         """PEP 3333's start_response."""
@@ -258,6 +261,9 @@ class _Response(object):
 
     def _send(self, message):
         layer = self.adapter.channel_layer
+        if self.started and clock() >= self._next_check:
+            self._next_check = clock() + _DISCONNECT_CHECK
+            self.adapter._take_disconnects()
         patience = Patience(self.adapter.send_timeout)
         while not self.abandoned[0]:
             try:

@@ -37,7 +37,7 @@ def test_a_request_becomes_an_http_request_message_with_every_key(layer, front):
     thread, result = serve_in_thread(front, environ)
     _, request = take(layer, "http.request")
     reply_channel = request["reply_channel"]
-    assert re.match(r"http\.response\?[A-Za-z0-9_-]{12}\Z", reply_channel)
+    assert re.match(r"http\.response\.[A-Za-z0-9_-]{12}!\d+\Z", reply_channel)
     assert sorted(request["headers"]) == [
         [b"content-length", b"10"], [b"content-type", b"application/x-www-form-urlencoded"], [b"x-thing", b"yes"]]
     del request["headers"], request["reply_channel"]
@@ -51,17 +51,28 @@ def test_a_request_becomes_an_http_request_message_with_every_key(layer, front):
     assert result[0][1] == b"done"
 
 
-def test_each_request_gets_a_single_reader_reply_channel_of_its_own(layer):
-    front = WsgiToAsgiAdapter(layer, response_timeout=0.5)
-    for _ in range(3):
-        serve(front, make_environ())
-    channels = [take(layer, "http.request")[1]["reply_channel"] for _ in range(3)]
-    assert len(set(channels)) == 3
-    assert all(channel.startswith("http.response?") for channel in channels)
+def test_each_request_in_flight_has_a_reply_prefix_of_its_own_and_prefixes_are_reused(layer):
+    front = WsgiToAsgiAdapter(layer, response_timeout=10)
+    waiting = [serve_in_thread(front, make_environ()) for _ in range(3)]
+    requests = [take(layer, "http.request")[1] for _ in range(3)]
+    prefixes = set(request["reply_channel"].split("!")[0] + "!" for request in requests)
+    assert len(prefixes) == 3
+    for request in requests:
+        respond(layer, request, content=b"done")
+    for thread, _ in waiting:
+        thread.join(10)
+    for _ in range(5):
+        thread, _ = serve_in_thread(front, make_environ())
+        request = take(layer, "http.request")[1]
+        respond(layer, request, content=b"done")
+        thread.join(10)
+        assert request["reply_channel"].split("!")[0] + "!" in prefixes
+        assert request["reply_channel"] not in [earlier["reply_channel"] for earlier in requests]
+        requests.append(request)
 
 
 class RecordingLayer(ChannelLayer):
-    """Records the channels of every receive on reply channels, and the thread that made it."""
+    """Records the channels of every receive on reply prefixes, and the thread that made it."""
 
     def __init__(self, **kwargs):
         super(RecordingLayer, self).__init__(**kwargs)
@@ -73,7 +84,7 @@ class RecordingLayer(ChannelLayer):
         return super(RecordingLayer, self).receive(channels, block)
 
 
-def test_every_request_receives_its_own_response_on_its_own_reply_channel_only():
+def test_every_request_receives_its_own_response_behind_its_own_reply_prefix_only():
     layer = RecordingLayer(receive_timeout=0.2)
     front = WsgiToAsgiAdapter(layer, response_timeout=10)
     waiting = [serve_in_thread(front, make_environ(PATH_INFO="/%d" % n)) for n in range(20)]
@@ -84,7 +95,8 @@ def test_every_request_receives_its_own_response_on_its_own_reply_channel_only()
     for (thread, result), n in zip(waiting, range(20)):
         thread.join(10)
         assert result[0][1] == ("/%d" % n).encode("ascii")
-    owners = dict((request["reply_channel"], thread) for request, (thread, _) in zip(requests, waiting))
+    owners = dict((request["reply_channel"].split("!")[0] + "!", thread)
+                  for request, (thread, _) in zip(requests, waiting))
     assert all([owners[channels[0]]] == [thread] and len(channels) == 1 for thread, channels in layer.receives)
 
 
