@@ -95,8 +95,8 @@ def test_every_request_receives_its_own_response_behind_its_own_reply_prefix_onl
     for (thread, result), n in zip(waiting, range(20)):
         thread.join(10)
         assert result[0][1] == ("/%d" % n).encode("ascii")
-    owners = dict((request["reply_channel"].split("!")[0] + "!", thread)
-                  for request, (thread, _) in zip(requests, waiting))
+    owners = dict((request["reply_channel"].split("!")[0] + "!", waiting[int(request["path"][1:])][0])
+                  for request in requests)
     assert all([owners[channels[0]]] == [thread] and len(channels) == 1 for thread, channels in layer.receives)
 
 
