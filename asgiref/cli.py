@@ -23,6 +23,7 @@ import threading
 
 from . import __version__, log_output
 from .base_layer import BaseChannelLayer
+from .bridge import CHANNEL_CAPACITY
 from .demo import DemoApplication
 from .inmemory import ChannelLayer
 from .wsgi import AsgiToWsgiAdapter, WsgiToAsgiAdapter
@@ -250,8 +251,10 @@ def _layer(arguments, cross_process=False):
     if reference is None:
         reference, found = "asgiref.inmemory:ChannelLayer", ChannelLayer
         # Workers notice a stop within a second. A channel holds 100 requests
-        # (the layer's own default is asgiref 1.1's 10) before clients get 503.
-        options = dict({"receive_timeout": 1, "capacity": 100}, **options)
+        # (the layer's own default is asgiref 1.1's 10) before clients get 503;
+        # each request's body and reply channels hold a bounded amount
+        # (docs/backpressure.rst).
+        options = dict({"receive_timeout": 1, "capacity": 100, "channel_capacity": CHANNEL_CAPACITY}, **options)
     else:
         found = _load(reference, "layer")
     if isinstance(found, type):
