@@ -100,7 +100,9 @@ class RedisChannelLayer(BaseChannelLayer):
         self.max_message_size = max_message_size
         self.codec = wire.Codec(symmetric_encryption_keys, expiry)
         self.crypter = self.codec.crypter
-        self._servers = self._connect(hosts, self._connection_kwargs(connection_kwargs))
+        #: What each connection is made with: ``connection_kwargs`` and the layer's defaults.
+        self.connection_kwargs = self._connection_kwargs(connection_kwargs)
+        self._servers = self._connect(hosts, self.connection_kwargs)
         self.ring_size = len(self._servers)
         self._prefix_length = len(self.prefix.encode("utf8"))
         self._expiry_ms = int(math.ceil(expiry * 1000))
@@ -117,6 +119,9 @@ class RedisChannelLayer(BaseChannelLayer):
         # A server that stops answering (a network failure, a stopped
         # process) is an error soon after the longest wait we ask of it.
         kwargs.setdefault("socket_timeout", self.receive_timeout + 1)
+        # Connecting to a host that does not answer fails after 5 s (unix
+        # sockets connect at once, and redis-py 3 takes no such keyword there).
+        self._connect_timeout_defaulted = "socket_connect_timeout" not in kwargs
         kwargs.setdefault("socket_connect_timeout", 5)
         # The scripts' replies are bytes; the layer decodes them itself.
         kwargs["decode_responses"] = False
@@ -124,7 +129,13 @@ class RedisChannelLayer(BaseChannelLayer):
 
     def _connect(self, hosts, kwargs):
         self.hosts = server_urls(hosts)
-        return [Server(redis.ConnectionPool.from_url(url, **kwargs)) for url in self.hosts]
+        servers = []
+        for url in self.hosts:
+            url_kwargs = dict(kwargs)
+            if url.startswith("unix://") and self._connect_timeout_defaulted:
+                del url_kwargs["socket_connect_timeout"]
+            servers.append(Server(redis.ConnectionPool.from_url(url, **url_kwargs)))
+        return servers
 
     # The ASGI API.
 
