@@ -183,7 +183,7 @@ class RedisChannelLayer(BaseChannelLayer):
         """
         self.valid_channel_names(channels, receive=True)
         plan = self._receive_plan(channels)
-        deadline = None
+        deadline = _clock() + self.receive_timeout if block else None
         turn = 0
         while True:
             failure = None
@@ -199,8 +199,6 @@ class RedisChannelLayer(BaseChannelLayer):
                 if failure is not None:
                     raise failure
                 return None, None
-            if deadline is None:
-                deadline = _clock() + self.receive_timeout
             remaining = deadline - _clock()
             if remaining <= 0.001:
                 if failure is not None:

@@ -117,7 +117,9 @@ class Server(object):
             return self._exchange(connection, command, script)
         except _FAILURES as error:
             connection.disconnect()
-            if not retry:
+            # A server that did not answer in time would not answer a retry
+            # sooner; a closed connection is worth one new try.
+            if not retry or isinstance(error, (TimeoutError, socket.timeout)):
                 raise self.unavailable(error)
         try:
             return self._exchange(connection, command, script)
