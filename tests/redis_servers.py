@@ -15,6 +15,8 @@ import tempfile
 import time
 import unittest
 
+import pytest
+
 REQUIRED = os.environ.get("ASGIREF_REQUIRE_REDIS") == "1"
 
 
@@ -43,6 +45,20 @@ def require_redis():
         import msgpack  # noqa: F401
     except ImportError as error:
         skip_or_fail("the redis extra is not installed (pip install \".[redis]\"): %s" % error)
+
+
+@pytest.fixture(scope="module")
+def redis_servers():
+    """A function ``count -> [port, ...]`` of that many servers, started on first use, stopped after the module."""
+    started = []
+
+    def ports(count):
+        while len(started) < count:
+            started.append(RedisServer())
+        return [server.port for server in started[:count]]
+    yield ports
+    for server in started:
+        server.stop()
 
 
 def free_port():
