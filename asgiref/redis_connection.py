@@ -136,6 +136,10 @@ class Server(object):
             return True
 
     def _exchange(self, connection, command, script):
+        if connection._sock is None:
+            # Connect first, as redis-py's pool does: a Sentinel connection
+            # asks the sentinels for the master only in connect().
+            connection.connect()
         connection.send_command(*command)
         try:
             return connection.read_response()
