@@ -28,6 +28,18 @@ setup(
     extras_require={
         # The HTTP server of the asgiref command.
         "serve": ["waitress"],
+        # asgiref.redis: redis-py (the newest each Python runs, as tested),
+        # msgpack (C-accelerated on Python 2 below 1.0) and hiredis's parser.
+        "redis": [
+            "redis>=3.5,<4; python_version < '3'",
+            "redis>=4.3,<4.4; python_version >= '3' and python_version < '3.7'",
+            "redis>=4.3,<9; python_version >= '3.7'",
+            "msgpack>=0.6.1,<1.0; python_version < '3'",
+            "msgpack>=0.6.1,<2; python_version >= '3'",
+            "hiredis>=1.0,<4; platform_python_implementation == 'CPython'",
+        ],
+        # The Redis layer's symmetric_encryption_keys (Fernet).
+        "redis-encryption": ["cryptography>=1.3"],
     },
     entry_points={"console_scripts": ["asgiref = asgiref.cli:main"]},
     classifiers=[
