@@ -144,3 +144,17 @@ def _receive_within(layer, channels, seconds):
         if channel is not None:
             return channel, message
     return None, None
+
+
+def test_receive_async_reaches_the_master_through_the_sentinels(watched):
+    import six
+    if six.PY2:
+        pytest.skip("receive_async needs Python 3's asyncio")
+    import asyncio
+    layer = RedisSentinelChannelLayer(hosts=[("127.0.0.1", watched.port)], services=[SERVICE], receive_timeout=1)
+    layer.send("async.sentinel", {"n": 1})
+    loop = asyncio.new_event_loop()
+    try:
+        assert loop.run_until_complete(layer.receive_async(["async.sentinel"])) == ("async.sentinel", {"n": 1})
+    finally:
+        loop.close()
