@@ -34,8 +34,13 @@ _GROUP_ADD = Script(wire.GROUP_ADD)
 _GROUP_CHANNELS = Script(wire.GROUP_CHANNELS)
 _CHANNEL_STATISTICS = Script(wire.CHANNEL_STATISTICS)
 _FLUSH = Script(wire.FLUSH)
+_VERSION = Script("return redis.REDIS_VERSION_NUM or 0")
 
-#: A blocked receive over several servers waits on each in turn this long.
+# What receive_steps yields.
+COMMAND, PAUSE, DONE = "command", "pause", "done"
+
+#: A blocked receive over several servers waits on each in turn this long
+#: (a whole second on a Redis older than 7).
 SHARD_SLICE = 0.1
 #: While a server is unreachable, a blocked receive tries again this often.
 _RECONNECT_PAUSE = 0.2
@@ -181,6 +186,30 @@ class RedisChannelLayer(BaseChannelLayer):
         ``receive_timeout`` seconds for one. Each call starts at another
         channel and server, so a busy channel starves no other.
         """
+        steps = self.receive_steps(channels, block)
+        reply = None
+        while True:
+            step = steps.send(reply)
+            if step[0] == DONE:
+                return step[1]
+            if step[0] == PAUSE:
+                time.sleep(step[1])
+                reply = None
+                continue
+            try:
+                reply = step[1].execute(step[2], script=step[3])
+            except RedisUnavailable as error:
+                reply = error
+
+    def receive_steps(self, channels, block):
+        """
+        The receive algorithm without its I/O, for the synchronous and the
+        asyncio receive: a generator that yields ``(COMMAND, server, command
+        tuple, script or None)``, to be sent the reply or the
+        RedisUnavailable it raised; ``(PAUSE, seconds)``, to be sent None
+        after sleeping; and last ``(DONE, (channel, message))``. It raises
+        the RedisUnavailable that ends a receive.
+        """
         self.valid_channel_names(channels, receive=True)
         plan = self._receive_plan(channels)
         deadline = _clock() + self.receive_timeout if block else None
@@ -188,38 +217,37 @@ class RedisChannelLayer(BaseChannelLayer):
         while True:
             failure = None
             for server, keys in plan:
-                try:
-                    found = server.run(_RECEIVE, keys)
-                except RedisUnavailable as error:
-                    failure = error
-                    continue
-                if found:
-                    return self._unpack(found)
-            if not block:
-                if failure is not None:
-                    raise failure
-                return None, None
-            remaining = deadline - _clock()
+                found = yield _run(server, _RECEIVE, keys)
+                if isinstance(found, RedisUnavailable):
+                    failure = found
+                elif found:
+                    yield DONE, self._unpack(found)
+            remaining = deadline - _clock() if block else 0
             if remaining <= 0.001:
                 if failure is not None:
                     raise failure
-                return None, None
-            if failure is not None:
-                time.sleep(min(_RECONNECT_PAUSE, remaining))
-                continue
+                yield DONE, (None, None)
             server, keys = plan[turn % len(plan)]
-            turn += 1
-            wait = remaining if len(plan) == 1 else min(remaining, SHARD_SLICE)
-            try:
-                popped = server.execute(("BLPOP",) + tuple(keys) + (_timeout(wait),))
-                if popped:
-                    found = server.run(_RECEIVE, keys, [popped[1], popped[0]])
-                    if found:
-                        return self._unpack(found)
-            except RedisUnavailable:
-                if deadline - _clock() <= 0.001:
-                    raise
-                time.sleep(min(_RECONNECT_PAUSE, max(0, deadline - _clock())))
+            if failure is None and server.fractional_timeouts is None:
+                # Fractional BLPOP timeouts came with Redis 6; only 7 says its version to a script.
+                failure = version = yield _run(server, _VERSION, ())
+                if not isinstance(version, RedisUnavailable):
+                    server.fractional_timeouts = version >= 0x070000
+            if not isinstance(failure, RedisUnavailable):
+                turn += 1
+                wait = remaining if len(plan) == 1 else min(remaining, SHARD_SLICE)
+                wait = wait if server.fractional_timeouts else math.ceil(wait)
+                failure = popped = yield COMMAND, server, ("BLPOP",) + tuple(keys) + (_timeout(wait),), None
+                if popped and not isinstance(popped, RedisUnavailable):
+                    failure = found = yield _run(server, _RECEIVE, keys, (popped[1], popped[0]))
+                    if found and not isinstance(found, RedisUnavailable):
+                        yield DONE, self._unpack(found)
+            if isinstance(failure, RedisUnavailable):
+                remaining = deadline - _clock()
+                if remaining <= 0.001:
+                    raise failure
+                # The server is down or restarting: try again shortly.
+                yield PAUSE, min(_RECONNECT_PAUSE, remaining)
 
     def _receive_plan(self, channels):
         """``[(server, [list keys])]`` to look at, in this call's turn: fair over channels and servers."""
@@ -471,6 +499,11 @@ def _sentinel_addresses(hosts):
     return addresses
 
 
+def _run(server, script, keys, args=()):
+    """A receive step that runs ``script`` on ``server``."""
+    return COMMAND, server, ("EVALSHA", script.sha, len(keys)) + tuple(keys) + tuple(args), script
+
+
 def _text(what, value):
     if isinstance(value, bytes) and six.PY2:
         value = value.decode("utf8")
@@ -480,7 +513,7 @@ def _text(what, value):
 
 
 def _timeout(seconds):
-    """A BLPOP timeout: whole seconds as an integer, else milliseconds' precision (Redis 6+)."""
+    """A BLPOP timeout: whole seconds as an integer, else to the millisecond."""
     if seconds == int(seconds):
         return int(seconds)
     return "%.3f" % max(seconds, 0.001)

@@ -6,7 +6,6 @@ imports this module, and the layers list ``async`` only where it imports.
 from __future__ import absolute_import
 
 import asyncio
-import time
 import weakref
 
 import redis.asyncio
@@ -14,7 +13,6 @@ from redis.exceptions import ConnectionError, NoScriptError, TimeoutError
 
 from .redis_connection import RedisUnavailable
 
-_clock = time.monotonic
 _FAILURES = (ConnectionError, TimeoutError, OSError)
 
 # Each event loop gets clients of its own: redis.asyncio's connections
@@ -29,62 +27,35 @@ async def receive_async(self, channels):
     returns ``(None, None)``; RedisUnavailable if a server stays unreachable
     that long.
     """
-    from . import redis as layers
-    self.valid_channel_names(channels, receive=True)
-    plan = self._receive_plan(channels)
+    from .redis import DONE, PAUSE
+    steps = self.receive_steps(channels, True)
     clients = _clients(self)
-    servers = self._servers
-    deadline = _clock() + self.receive_timeout
-    turn = 0
+    reply = None
     while True:
-        failure = None
-        for server, keys in plan:
-            client = clients[servers.index(server)]
-            try:
-                found = await _run(client, server, layers._RECEIVE, keys, ())
-            except RedisUnavailable as error:
-                failure = error
-                continue
-            if found:
-                return self._unpack(found)
-        remaining = deadline - _clock()
-        if remaining <= 0.001:
-            if failure is not None:
-                raise failure
-            return None, None
-        if failure is not None:
-            await asyncio.sleep(min(layers._RECONNECT_PAUSE, remaining))
+        step = steps.send(reply)
+        if step[0] == DONE:
+            return step[1]
+        if step[0] == PAUSE:
+            await asyncio.sleep(step[1])
+            reply = None
             continue
-        server, keys = plan[turn % len(plan)]
-        client = clients[servers.index(server)]
-        turn += 1
-        wait = remaining if len(plan) == 1 else min(remaining, layers.SHARD_SLICE)
+        _, server, command, script = step
         try:
-            popped = await _call(client, server, "BLPOP", *(list(keys) + [layers._timeout(wait)]))
-            if popped:
-                found = await _run(client, server, layers._RECEIVE, keys, (popped[1], popped[0]))
-                if found:
-                    return self._unpack(found)
-        except RedisUnavailable:
-            if deadline - _clock() <= 0.001:
-                raise
-            await asyncio.sleep(min(layers._RECONNECT_PAUSE, max(0, deadline - _clock())))
+            reply = await _execute(clients[self._servers.index(server)], server, command, script)
+        except RedisUnavailable as error:
+            reply = error
 
 
-async def _call(client, server, *command):
+async def _execute(client, server, command, script):
     try:
-        return await client.execute_command(*command)
+        try:
+            return await client.execute_command(*command)
+        except NoScriptError:
+            # The server lost its scripts: this one did not run, so load and run it.
+            await client.execute_command("SCRIPT", "LOAD", script.source)
+            return await client.execute_command(*command)
     except _FAILURES as error:
         raise server.unavailable(error)
-
-
-async def _run(client, server, script, keys, args):
-    command = ("EVALSHA", script.sha, len(keys)) + tuple(keys) + tuple(args)
-    try:
-        return await _call(client, server, *command)
-    except NoScriptError:
-        await _call(client, server, "SCRIPT", "LOAD", script.source)
-        return await _call(client, server, *command)
 
 
 def _clients(layer):

@@ -81,6 +81,8 @@ class Server(object):
         self.name = describe(pool)
         self._local = threading.local()
         self._client = None
+        #: Whether BLPOP takes a fractional timeout here; None until asked.
+        self.fractional_timeouts = None
 
     def client(self):
         """A redis-py client for this server (for callers that want the whole API)."""

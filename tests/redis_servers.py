@@ -14,6 +14,7 @@ import subprocess
 import tempfile
 import time
 import unittest
+from contextlib import closing
 
 import pytest
 
@@ -62,11 +63,10 @@ def redis_servers():
 
 
 def free_port():
-    probe = socket.socket()
-    probe.bind(("127.0.0.1", 0))
-    port = probe.getsockname()[1]
-    probe.close()
-    return port
+    """A port nothing listens on now: the one the system hands a socket bound to port 0."""
+    with closing(socket.socket()) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 class RedisServer(object):

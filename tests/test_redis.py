@@ -378,3 +378,16 @@ def test_connection_gives_a_redis_py_client_per_server(sharded, servers):
     assert sharded.connection(1).ping()
     with pytest.raises(ValueError):
         sharded.connection(2)
+
+
+def test_blocked_receives_wait_whole_seconds_where_redis_takes_no_fractions(server):
+    layer = layer_on(server, receive_timeout=0.5)
+    assert layer.receive(["fractions"], block=True) == (None, None)
+    assert layer._servers[0].fractional_timeouts is True
+    # As on Redis 6 and older: the wait is rounded up to a second, still bounded.
+    layer._servers[0].fractional_timeouts = False
+    started = time.time()
+    assert layer.receive(["fractions"], block=True) == (None, None)
+    assert 0.5 <= time.time() - started < 5
+    threading.Timer(0.2, lambda: layer.send("fractions", {"n": 1})).start()
+    assert layer.receive(["fractions"], block=True) == ("fractions", {"n": 1})
