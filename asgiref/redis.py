@@ -187,19 +187,10 @@ class RedisChannelLayer(BaseChannelLayer):
         channel and server, so a busy channel starves no other.
         """
         steps = self.receive_steps(channels, block)
-        reply = None
-        while True:
-            step = steps.send(reply)
-            if step[0] == DONE:
-                return step[1]
-            if step[0] == PAUSE:
-                time.sleep(step[1])
-                reply = None
-                continue
-            try:
-                reply = step[1].execute(step[2], script=step[3])
-            except RedisUnavailable as error:
-                reply = error
+        step = next(steps)
+        while step[0] != DONE:
+            step = steps.send(_perform(step))
+        return step[1]
 
     def receive_steps(self, channels, block):
         """
@@ -497,6 +488,17 @@ def _sentinel_addresses(hosts):
             raise ValueError("sentinel %r is not a (host, port) pair" % (entry,))
         addresses.append((entry[0], int(entry[1])))
     return addresses
+
+
+def _perform(step):
+    """Carry out a COMMAND or PAUSE step of ``receive_steps``; the reply to send it back."""
+    if step[0] == PAUSE:
+        time.sleep(step[1])
+        return None
+    try:
+        return step[1].execute(step[2], script=step[3])
+    except RedisUnavailable as error:
+        return error
 
 
 def _run(server, script, keys, args=()):

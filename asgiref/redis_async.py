@@ -27,23 +27,25 @@ async def receive_async(self, channels):
     returns ``(None, None)``; RedisUnavailable if a server stays unreachable
     that long.
     """
-    from .redis import DONE, PAUSE
+    from .redis import DONE
     steps = self.receive_steps(channels, True)
     clients = _clients(self)
-    reply = None
-    while True:
-        step = steps.send(reply)
-        if step[0] == DONE:
-            return step[1]
-        if step[0] == PAUSE:
-            await asyncio.sleep(step[1])
-            reply = None
-            continue
-        _, server, command, script = step
-        try:
-            reply = await _execute(clients[self._servers.index(server)], server, command, script)
-        except RedisUnavailable as error:
-            reply = error
+    step = next(steps)
+    while step[0] != DONE:
+        step = steps.send(await _perform(step, clients, self._servers))
+    return step[1]
+
+
+async def _perform(step, clients, servers):
+    from .redis import PAUSE
+    if step[0] == PAUSE:
+        await asyncio.sleep(step[1])
+        return None
+    _, server, command, script = step
+    try:
+        return await _execute(clients[servers.index(server)], server, command, script)
+    except RedisUnavailable as error:
+        return error
 
 
 async def _execute(client, server, command, script):

@@ -16,7 +16,7 @@ from redis_servers import RedisServer, require_redis
 
 try:
     import redis
-    from asgiref.redis import ChannelLayer, RedisChannelLayer, RedisUnavailable
+    from asgiref.redis import ChannelLayer, RedisChannelLayer
 except ImportError:
     redis = RedisChannelLayer = None
 
@@ -367,7 +367,7 @@ def test_one_key_string_is_refused():
 def test_twisted_is_listed_only_where_twisted_imports():
     require_redis()
     try:
-        import twisted  # noqa: F401
+        import twisted  # noqa: F401 (only whether it imports)
         installed = True
     except ImportError:
         installed = False

@@ -9,18 +9,8 @@ from __future__ import unicode_literals
 import json
 import os
 
-import pytest
-
-from redis_servers import RedisServer, require_redis
+from redis_servers import RedisServer, redis_server  # noqa: F401 (a fixture)
 from test_cli import command, echoed, get  # noqa: F401 (command is a fixture)
-
-
-@pytest.fixture
-def redis_server():
-    require_redis()
-    started = RedisServer()
-    yield started
-    started.stop()
 
 
 def split(command, layer_arguments, app):

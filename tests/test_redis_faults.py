@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from redis_servers import RedisServer, free_port, require_redis
+from redis_servers import free_port, redis_server, require_redis  # noqa: F401 (a fixture)
 
 try:
     import redis
@@ -26,11 +26,8 @@ SLACK = 5
 
 
 @pytest.fixture
-def server():
-    require_redis()
-    started = RedisServer()
-    yield started
-    started.stop()
+def server(redis_server):  # noqa: F811
+    return redis_server
 
 
 def test_redis_absent_at_start_is_an_error_naming_the_server():
