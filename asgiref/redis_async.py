@@ -41,7 +41,8 @@ async def _perform(step, clients, servers):
     if step[0] == PAUSE:
         await asyncio.sleep(step[1])
         return None
-    _, server, command, script = step
+    _, server, script, keys, args, _ = step
+    command = keys if script is None else ("EVALSHA", script.sha, len(keys)) + tuple(keys) + tuple(args)
     try:
         return await _execute(clients[servers.index(server)], server, command, script)
     except RedisUnavailable as error:

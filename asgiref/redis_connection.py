@@ -98,15 +98,20 @@ class Server(object):
             local.pid = os.getpid()
         return connection
 
-    def run(self, script, keys=(), args=(), retry=True):
+    def run(self, script, keys=(), args=(), retry=True, packed_keys=None):
         """
         Run ``script``, one round trip. ``retry``: a failure is retried once
         on a new connection, for calls that cannot duplicate anything; otherwise
         a failure raises RedisUnavailable unless the connection was found
-        closed before anything was sent.
+        closed before anything was sent. ``packed_keys``: ``keys`` already
+        through :func:`pack_arguments`, to spare packing them again.
         """
-        return self.execute(("EVALSHA", script.sha, len(keys)) + tuple(keys) + tuple(args),
-                            retry=retry, script=script)
+        if packed_keys is None:
+            command = ("EVALSHA", script.sha, len(keys)) + tuple(keys) + tuple(args)
+        else:
+            command = (b"*%d\r\n" % (3 + len(keys) + len(args)) + pack_arguments((b"EVALSHA", script.sha, len(keys)))
+                       + packed_keys + pack_arguments(args))
+        return self.execute(command, retry=retry, script=script)
 
     def execute(self, command, retry=True, script=None):
         """Send ``command`` (a tuple) and return its reply; see :meth:`run`."""
@@ -142,7 +147,7 @@ class Server(object):
             # Connect first, as redis-py's pool does: a Sentinel connection
             # asks the sentinels for the master only in connect().
             connection.connect()
-        connection.send_command(*command)
+        _send(connection, command)
         try:
             return connection.read_response()
         except NoScriptError:
@@ -150,7 +155,7 @@ class Server(object):
             # script did not run, so loading it and running it again is safe.
             connection.send_command("SCRIPT", "LOAD", script.source)
             connection.read_response()
-            connection.send_command(*command)
+            _send(connection, command)
             return connection.read_response()
 
     def unavailable(self, error):
@@ -164,3 +169,24 @@ class Server(object):
         connection = getattr(self._local, "connection", None)
         if connection is not None:
             connection.disconnect()
+
+
+def _send(connection, command):
+    if isinstance(command, bytes):
+        connection.send_packed_command([command])
+    else:
+        connection.send_command(*command)
+
+
+def pack_arguments(arguments):
+    """``arguments`` (text, bytes or numbers) as the bulk strings of a Redis command, without its header."""
+    parts = []
+    for argument in arguments:
+        if isinstance(argument, six.text_type):
+            argument = argument.encode("utf8")
+        elif isinstance(argument, float):
+            argument = repr(argument).encode("ascii")
+        elif not isinstance(argument, bytes):
+            argument = ("%d" % argument).encode("ascii")
+        parts.append(b"$%d\r\n%s\r\n" % (len(argument), argument))
+    return b"".join(parts)
