@@ -30,6 +30,7 @@ _clock = getattr(time, "monotonic", time.time)
 
 _SEND = Script(wire.SEND)
 _RECEIVE = Script(wire.RECEIVE)
+_RECEIVE_MOVED = Script(wire.RECEIVE_MOVED)
 _GROUP_ADD = Script(wire.GROUP_ADD)
 _GROUP_CHANNELS = Script(wire.GROUP_CHANNELS)
 _CHANNEL_STATISTICS = Script(wire.CHANNEL_STATISTICS)
@@ -37,7 +38,7 @@ _FLUSH = Script(wire.FLUSH)
 _VERSION = Script("return redis.REDIS_VERSION_NUM or 0")
 
 # What receive_steps yields.
-COMMAND, PAUSE, DONE = "command", "pause", "done"
+COMMAND, PIPELINE, PAUSE, DONE = "command", "pipeline", "pause", "done"
 
 #: A blocked receive over several servers waits on each in turn this long
 #: (a whole second on a Redis older than 7).
@@ -202,7 +203,9 @@ class RedisChannelLayer(BaseChannelLayer):
         ``(COMMAND, server, script, keys, arguments, packed keys or None)``
         (a script of None: ``keys`` is the whole command), to be sent the reply or the
         RedisUnavailable it raised; ``(PAUSE, seconds)``, to be sent None
-        after sleeping; and last ``(DONE, (channel, message))``. It raises
+        after sleeping; ``(PIPELINE, server, commands, script of the last
+        one)``, to be sent the list of replies; and last ``(DONE, (channel,
+        message))``. It raises
         the RedisUnavailable that ends a receive.
         """
         plan = self._receive_plan(channels)
@@ -236,13 +239,23 @@ class RedisChannelLayer(BaseChannelLayer):
                 plan = plan[1:] + plan[:1]
                 wait = remaining if len(plan) == 1 else min(remaining, SHARD_SLICE)
                 wait = wait if server.fractional_timeouts else math.ceil(wait)
-                shift = turn % len(keys)
-                blpop = ("BLPOP",) + keys[shift:] + keys[:shift] + (_timeout(wait),)
-                failure = popped = yield COMMAND, server, None, blpop, (), None
-                if popped and not isinstance(popped, RedisUnavailable):
-                    failure = found = yield COMMAND, server, _RECEIVE, keys, (0, popped[1], popped[0]), packed_keys
-                    if found and not isinstance(found, RedisUnavailable):
-                        yield DONE, self._unpack(found)
+                if len(keys) == 1 and server.fractional_timeouts:
+                    # One list on Redis 7: move its next message key to a list
+                    # of this call's own and read it in the same round trip.
+                    holding = "%s#holding#%s" % (self.prefix, random_name_part())
+                    failure = replies = yield PIPELINE, server, (
+                        ("BLMOVE", keys[0], holding, "LEFT", "RIGHT", _timeout(wait)),
+                        ("EVALSHA", _RECEIVE_MOVED.sha, 2, holding, keys[0])), _RECEIVE_MOVED
+                    if not isinstance(replies, RedisUnavailable) and replies[-1]:
+                        yield DONE, self._unpack(replies[-1])
+                else:
+                    shift = turn % len(keys)
+                    blpop = ("BLPOP",) + keys[shift:] + keys[:shift] + (_timeout(wait),)
+                    failure = popped = yield COMMAND, server, None, blpop, (), None
+                    if popped and not isinstance(popped, RedisUnavailable):
+                        failure = found = yield COMMAND, server, _RECEIVE, keys, (0, popped[1], popped[0]), packed_keys
+                        if found and not isinstance(found, RedisUnavailable):
+                            yield DONE, self._unpack(found)
             if isinstance(failure, RedisUnavailable):
                 remaining = deadline - _clock()
                 if remaining <= 0.001:
@@ -514,8 +527,10 @@ def _perform(step):
     if step[0] == PAUSE:
         time.sleep(step[1])
         return None
-    _, server, script, keys, args, packed_keys = step
     try:
+        if step[0] == PIPELINE:
+            return step[1].pipeline(step[2], step[3])
+        _, server, script, keys, args, packed_keys = step
         if script is None:
             return server.execute(keys)
         return server.run(script, keys, args, packed_keys=packed_keys)

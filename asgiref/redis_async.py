@@ -37,10 +37,18 @@ async def receive_async(self, channels):
 
 
 async def _perform(step, clients, servers):
-    from .redis import PAUSE
+    from .redis import PAUSE, PIPELINE
     if step[0] == PAUSE:
         await asyncio.sleep(step[1])
         return None
+    if step[0] == PIPELINE:
+        # One command after the other: right, if a round trip slower.
+        _, server, commands, script = step
+        client = clients[servers.index(server)]
+        try:
+            return [await _execute(client, server, command, script) for command in commands]
+        except RedisUnavailable as error:
+            return error
     _, server, script, keys, args, _ = step
     command = keys if script is None else ("EVALSHA", script.sha, len(keys)) + tuple(keys) + tuple(args)
     try:

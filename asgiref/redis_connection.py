@@ -134,6 +134,33 @@ class Server(object):
             connection.disconnect()
             raise self.unavailable(error)
 
+    def pipeline(self, commands, script):
+        """
+        Send ``commands`` at once and return their replies, one round trip;
+        the last runs ``script`` (loaded if the server lacks it). Retried
+        once on a new connection, like :meth:`execute`.
+        """
+        connection = self.connection()
+        for attempt in (1, 2):
+            try:
+                if connection._sock is None:
+                    connection.connect()
+                connection.send_packed_command(connection.pack_commands(commands))
+                replies = [connection.read_response() for _ in commands[:-1]]
+                try:
+                    replies.append(connection.read_response())
+                except NoScriptError:
+                    replies.append(self._exchange(connection, commands[-1], script))
+                return replies
+            except _FAILURES as error:
+                connection.disconnect()
+                if attempt == 2 or isinstance(error, (TimeoutError, socket.timeout)):
+                    raise self.unavailable(error)
+            except Exception:
+                # A reply left unread would answer the next command.
+                connection.disconnect()
+                raise
+
     @staticmethod
     def _closed_by_server(connection):
         # An idle connection has nothing to read unless the server closed it.

@@ -195,6 +195,22 @@ end
 return nil
 """
 
+#: Take the message whose key a BLMOVE moved from channel list KEYS[2] to
+#: the list KEYS[1]; an expired one is skipped. Returns {KEYS[2], content} or nil.
+RECEIVE_MOVED = """
+while true do
+    local message_key = redis.call('LPOP', KEYS[1])
+    if not message_key then
+        return nil
+    end
+    local content = redis.call('GET', message_key)
+    if content then
+        redis.call('DEL', message_key)
+        return {KEYS[2], content}
+    end
+end
+"""
+
 #: Add ARGV[2] to group KEYS[1] at time ARGV[1]; the group lives ARGV[3] s.
 GROUP_ADD = """
 redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
