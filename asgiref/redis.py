@@ -156,10 +156,7 @@ class RedisChannelLayer(BaseChannelLayer):
         reached (the message may then be lost, never stored twice).
         """
         self.valid_channel_name(channel)
-        message = self.checked_message(message, self.max_message_size)
-        if wire.CHANNEL_FIELD in message:
-            raise ValueError("%r is reserved: the layer stores a process-specific channel's name in it"
-                             % wire.CHANNEL_FIELD)
+        message = self._checked(message)
         if "!" in channel:
             message[wire.CHANNEL_FIELD] = channel
             name = self.non_local_name(channel)
@@ -178,6 +175,13 @@ class RedisChannelLayer(BaseChannelLayer):
             retry=False)
         if not stored[0]:
             raise self.ChannelFull("channel %r is at its capacity of %d messages" % (channel, capacity))
+
+    def _checked(self, message):
+        message = self.checked_message(message, self.max_message_size)
+        if wire.CHANNEL_FIELD in message:
+            raise ValueError("%r is reserved: the layer stores a process-specific channel's name in it"
+                             % wire.CHANNEL_FIELD)
+        return message
 
     def _send_arguments(self, payloads, per_message):
         return [self._expiry_ms, self._prefix_length, self.stats_prefix, wire.CHANNEL_STATISTICS_EXPIRY,
@@ -343,7 +347,7 @@ class RedisChannelLayer(BaseChannelLayer):
         as ChannelFull); nothing raises ChannelFull.
         """
         self.valid_group_name(group)
-        message = self.checked_message(message, self.max_message_size)
+        message = self._checked(message)
         members = self.group_channels(group)
         if not members:
             return
