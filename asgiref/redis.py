@@ -200,7 +200,7 @@ class RedisChannelLayer(BaseChannelLayer):
             step = steps.send(_perform(step))
         return step[1]
 
-    def receive_steps(self, channels, block):
+    def receive_steps(self, channels, block, pipelines=True):
         """
         The receive algorithm without its I/O, for the synchronous and the
         asyncio receive: a generator that yields
@@ -208,8 +208,8 @@ class RedisChannelLayer(BaseChannelLayer):
         (a script of None: ``keys`` is the whole command), to be sent the reply or the
         RedisUnavailable it raised; ``(PAUSE, seconds)``, to be sent None
         after sleeping; ``(PIPELINE, server, commands, script of the last
-        one)``, to be sent the list of replies; and last ``(DONE, (channel,
-        message))``. It raises
+        one)``, to be sent the list of replies (only if ``pipelines``); and
+        last ``(DONE, (channel, message))``. It raises
         the RedisUnavailable that ends a receive.
         """
         plan = self._receive_plan(channels)
@@ -243,7 +243,7 @@ class RedisChannelLayer(BaseChannelLayer):
                 plan = plan[1:] + plan[:1]
                 wait = remaining if len(plan) == 1 else min(remaining, SHARD_SLICE)
                 wait = wait if server.fractional_timeouts else math.ceil(wait)
-                if len(keys) == 1 and server.fractional_timeouts:
+                if pipelines and len(keys) == 1 and server.fractional_timeouts:
                     # One list on Redis 7: move its next message key to a list
                     # of this call's own and read it in the same round trip.
                     holding = "%s#holding#%s" % (self.prefix, random_name_part())

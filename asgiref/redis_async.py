@@ -28,7 +28,9 @@ async def receive_async(self, channels):
     that long.
     """
     from .redis import DONE
-    steps = self.receive_steps(channels, True)
+    # No pipelines: a coroutine cancelled between a BLMOVE and the read of
+    # what it moved would strand the message key where no reader looks.
+    steps = self.receive_steps(channels, True, pipelines=False)
     clients = _clients(self)
     step = next(steps)
     while step[0] != DONE:
@@ -37,18 +39,10 @@ async def receive_async(self, channels):
 
 
 async def _perform(step, clients, servers):
-    from .redis import PAUSE, PIPELINE
+    from .redis import PAUSE
     if step[0] == PAUSE:
         await asyncio.sleep(step[1])
         return None
-    if step[0] == PIPELINE:
-        # One command after the other: right, if a round trip slower.
-        _, server, commands, script = step
-        client = clients[servers.index(server)]
-        try:
-            return [await _execute(client, server, command, script) for command in commands]
-        except RedisUnavailable as error:
-            return error
     _, server, script, keys, args, _ = step
     command = keys if script is None else ("EVALSHA", script.sha, len(keys)) + tuple(keys) + tuple(args)
     try:
