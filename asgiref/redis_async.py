@@ -63,6 +63,19 @@ async def _execute(client, server, command, script):
         raise server.unavailable(error)
 
 
+async def close_clients(layer):
+    """
+    Close the connections that ``receive_async`` opened for ``layer`` in
+    the running event loop; await it before closing the loop.
+    """
+    by_layer = _clients_by_loop.get(asyncio.get_event_loop())
+    for client in (by_layer.pop(layer, None) if by_layer is not None else None) or ():
+        await client.connection_pool.disconnect()
+        # A Sentinel's master client holds the sentinels' clients too.
+        for sentinel in getattr(getattr(client.connection_pool, "sentinel_manager", None), "sentinels", ()):
+            await sentinel.connection_pool.disconnect()
+
+
 def _clients(layer):
     loop = asyncio.get_event_loop()
     by_layer = _clients_by_loop.get(loop)
