@@ -45,15 +45,19 @@ class Sentinel(object):
 
     def _wait_until_settled(self, replicas, timeout=10):
         """Until the sentinel reports the master up, with its replica if there is one."""
-        client = redis.Redis(port=self.port)
+        from redis.sentinel import MasterNotFoundError, Sentinel as SentinelClient
+        client = SentinelClient([("127.0.0.1", self.port)])
         deadline = time.time() + timeout
         while time.time() < deadline:
-            state = client.sentinel_master(SERVICE)
-            if (state["is_master"] and not state["is_sdown"] and not state["is_odown"]
-                    and state["num-slaves"] >= replicas):
-                return
+            try:
+                client.discover_master(SERVICE)
+            except MasterNotFoundError:
+                pass
+            else:
+                if len(client.discover_slaves(SERVICE)) >= replicas:
+                    return
             time.sleep(0.1)
-        raise AssertionError("the sentinel never reported the master up: %s" % state)
+        raise AssertionError("the sentinel never reported the master up (with %d replicas)" % replicas)
 
     def stop(self):
         self.process.kill()
