@@ -128,11 +128,18 @@ class Server(object):
             # sooner; a closed connection is worth one new try.
             if not retry or isinstance(error, (TimeoutError, socket.timeout)):
                 raise self.unavailable(error)
+        except BaseException:
+            # Interrupted mid-call: a reply left unread would answer the next one.
+            connection.disconnect()
+            raise
         try:
             return self._exchange(connection, command, script)
         except _FAILURES as error:
             connection.disconnect()
             raise self.unavailable(error)
+        except BaseException:
+            connection.disconnect()
+            raise
 
     def pipeline(self, commands, script):
         """
@@ -156,7 +163,7 @@ class Server(object):
                 connection.disconnect()
                 if attempt == 2 or isinstance(error, (TimeoutError, socket.timeout)):
                     raise self.unavailable(error)
-            except Exception:
+            except BaseException:
                 # A reply left unread would answer the next command.
                 connection.disconnect()
                 raise
@@ -190,12 +197,6 @@ class Server(object):
         if isinstance(error, RedisUnavailable):
             return error
         return RedisUnavailable("Redis at %s is unavailable: %s" % (self.name, error))
-
-    def disconnect(self):
-        """Close this thread's connection, if it has one."""
-        connection = getattr(self._local, "connection", None)
-        if connection is not None:
-            connection.disconnect()
 
 
 def _send(connection, command):
