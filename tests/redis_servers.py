@@ -104,7 +104,11 @@ class RedisServer(object):
         arguments += ["--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
                       "--dir", self.directory] + self.extra
         self.process = subprocess.Popen(arguments, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        wait_for_port(self.port, self.process)
+        try:
+            wait_for_port(self.port, self.process)
+        except BaseException:
+            self.kill()
+            raise
 
     def kill(self):
         """Kill the server at once (SIGKILL), as a crash would."""

@@ -39,10 +39,15 @@ class RedisConformanceTests(conformance.ConformanceTestCase):
     def setUpClass(cls):
         require_redis()
         super(RedisConformanceTests, cls).setUpClass()
-        cls.servers = [RedisServer() for _ in range(cls.hosts_count)]
-        cls.channel_layer = RedisChannelLayer(
-            hosts=[server.url for server in cls.servers], expiry=1, group_expiry=2, capacity=5,
-            max_message_size=1024 * 1024, receive_timeout=1, **cls.layer_options)
+        cls.servers = []
+        try:
+            cls.servers.extend(RedisServer() for _ in range(cls.hosts_count))
+            cls.channel_layer = RedisChannelLayer(
+                hosts=[server.url for server in cls.servers], expiry=1, group_expiry=2, capacity=5,
+                max_message_size=1024 * 1024, receive_timeout=1, **cls.layer_options)
+        except BaseException:
+            cls.tearDownClass()
+            raise
 
     @classmethod
     def tearDownClass(cls):

@@ -30,7 +30,16 @@ class Sentinel(object):
     def __init__(self, replica=False):
         require_redis()
         self.master = RedisServer()
-        self.replica = RedisServer(extra=["--replicaof", "127.0.0.1", str(self.master.port)]) if replica else None
+        self.replica = self.process = None
+        try:
+            self._start(replica)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self, replica):
+        if replica:
+            self.replica = RedisServer(extra=["--replicaof", "127.0.0.1", str(self.master.port)])
         self.port = free_port()
         path = os.path.join(self.master.directory, "sentinel.conf")
         with open(path, "w") as config:
@@ -60,9 +69,10 @@ class Sentinel(object):
         raise AssertionError("the sentinel never reported the master up (with %d replicas)" % replicas)
 
     def stop(self):
-        self.process.kill()
-        self.process.wait()
-        self.process.stdout.close()
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
+            self.process.stdout.close()
         for server in (self.replica, self.master):
             if server is not None:
                 server.stop()
@@ -81,9 +91,13 @@ class SentinelConformanceTests(conformance.ConformanceTestCase):
         require_redis()
         super(SentinelConformanceTests, cls).setUpClass()
         cls.sentinel = Sentinel()
-        cls.channel_layer = RedisSentinelChannelLayer(
-            hosts=[("127.0.0.1", cls.sentinel.port)], services=[SERVICE], expiry=1, group_expiry=2, capacity=5,
-            receive_timeout=1)
+        try:
+            cls.channel_layer = RedisSentinelChannelLayer(
+                hosts=[("127.0.0.1", cls.sentinel.port)], services=[SERVICE], expiry=1, group_expiry=2,
+                capacity=5, receive_timeout=1)
+        except BaseException:
+            cls.sentinel.stop()
+            raise
 
     @classmethod
     def tearDownClass(cls):
