@@ -111,16 +111,9 @@ def test_receive_async_over_two_servers(server):
 
 def test_receive_twisted_fires_with_a_message_under_a_running_reactor(layer):
     pytest.importorskip("twisted")
-    from twisted.internet import defer, reactor
+    # The process's one reactor, run in a thread by the conformance helpers.
+    in_reactor = pytest.importorskip("asgiref.conformance_twisted").in_reactor
     layer.send("twisted.channel", {"n": 1})
-    results = []
-
-    def receive():
-        deferred = layer.receive_twisted(["twisted.channel"])
-        assert isinstance(deferred, defer.Deferred)
-        deferred.addBoth(results.append)
-        deferred.addBoth(lambda _: reactor.stop())
-    reactor.callWhenRunning(receive)
-    reactor.callLater(10, lambda: reactor.running and reactor.stop())
-    reactor.run(installSignalHandlers=False)
-    assert results == [("twisted.channel", {"n": 1})]
+    assert in_reactor(layer.receive_twisted, ["twisted.channel"]) == ("twisted.channel", {"n": 1})
+    threading.Timer(0.3, lambda: layer.send("twisted.later", {"n": 2})).start()
+    assert in_reactor(layer.receive_twisted, ["twisted.idle", "twisted.later"]) == ("twisted.later", {"n": 2})
