@@ -1,0 +1,220 @@
+"""
+The Redis servers of a layer: where they are (URLs or ``(host, port)``
+pairs), and one lean connection to each per thread that runs the layer's
+scripts in one round trip and turns failures into errors naming the server.
+"""
+from __future__ import absolute_import, unicode_literals
+
+import hashlib
+import os
+import socket
+import threading
+
+import redis
+import six
+from redis.exceptions import ConnectionError, NoScriptError, TimeoutError
+
+#: URL schemes accepted in ``hosts``.
+URL_SCHEMES = ("redis://", "rediss://", "unix://")
+
+_FAILURES = (ConnectionError, TimeoutError, socket.error)
+
+
+class RedisUnavailable(ConnectionError):
+    """A Redis server could not be reached, or stopped answering; the message names it."""
+
+
+def server_urls(hosts, default=(("localhost", 6379),)):
+    """
+    ``hosts`` as a list of URLs: each entry a ``redis://``, ``rediss://`` or
+    ``unix://`` URL or a ``(host, port)`` pair (asgi_redis's form, database 0).
+    """
+    if not hosts:
+        hosts = default
+    if isinstance(hosts, (six.text_type, bytes)):
+        raise ValueError("hosts must be a list of Redis URLs or (host, port) pairs, not one string %r" % (hosts,))
+    urls = []
+    for entry in hosts:
+        if isinstance(entry, bytes):
+            entry = entry.decode("utf8")
+        if isinstance(entry, six.text_type):
+            if not entry.startswith(URL_SCHEMES):
+                raise ValueError(
+                    "Redis host %r is not a redis://, rediss:// or unix:// URL (nor a (host, port) pair)" % entry)
+            urls.append(entry)
+        elif isinstance(entry, (list, tuple)) and len(entry) == 2:
+            urls.append("redis://%s:%d/0" % (entry[0], int(entry[1])))
+        else:
+            raise ValueError("Redis host %r is neither a URL nor a (host, port) pair" % (entry,))
+    return urls
+
+
+def describe(pool):
+    """A URL for the server of ``pool`` without its password, for error messages."""
+    service = getattr(pool, "service_name", None)
+    if service:
+        return "the master of Sentinel service %r" % service
+    kwargs = pool.connection_kwargs
+    if kwargs.get("path"):
+        return "unix://%s?db=%s" % (kwargs["path"], kwargs.get("db", 0))
+    scheme = "rediss" if "SSL" in pool.connection_class.__name__ else "redis"
+    return "%s://%s:%s/%s" % (scheme, kwargs.get("host", "localhost"), kwargs.get("port", 6379), kwargs.get("db", 0))
+
+
+class Script(object):
+    """A Lua script run by its SHA-1 (EVALSHA), loaded on a server the first time it is missing."""
+
+    def __init__(self, source):
+        self.source = source
+        self.sha = hashlib.sha1(source.encode("utf8")).hexdigest()
+
+
+class Server(object):
+    """
+    One Redis server (or Sentinel service) of a layer. Each thread gets a
+    connection of its own, so a call takes no lock and no pool; a process
+    that forked makes new ones.
+    """
+
+    def __init__(self, pool):
+        self.pool = pool
+        self.name = describe(pool)
+        self._local = threading.local()
+        self._client = None
+        #: Whether BLPOP takes a fractional timeout here; None until asked.
+        self.fractional_timeouts = None
+
+    def client(self):
+        """A redis-py client for this server (for callers that want the whole API)."""
+        if self._client is None:
+            self._client = redis.Redis(connection_pool=self.pool)
+        return self._client
+
+    def connection(self):
+        local = self._local
+        connection = getattr(local, "connection", None)
+        if connection is None or local.pid != os.getpid():
+            connection = local.connection = self.pool.make_connection()
+            local.pid = os.getpid()
+        return connection
+
+    def run(self, script, keys=(), args=(), retry=True, packed_keys=None):
+        """
+        Run ``script``, one round trip. ``retry``: a failure is retried once
+        on a new connection, for calls that cannot duplicate anything; otherwise
+        a failure raises RedisUnavailable unless the connection was found
+        closed before anything was sent. ``packed_keys``: ``keys`` already
+        through :func:`pack_arguments`, to spare packing them again.
+        """
+        if packed_keys is None:
+            command = ("EVALSHA", script.sha, len(keys)) + tuple(keys) + tuple(args)
+        else:
+            command = (b"*%d\r\n" % (3 + len(keys) + len(args)) + pack_arguments((b"EVALSHA", script.sha, len(keys)))
+                       + packed_keys + pack_arguments(args))
+        return self.execute(command, retry=retry, script=script)
+
+    def execute(self, command, retry=True, script=None):
+        """Send ``command`` (a tuple) and return its reply; see :meth:`run`."""
+        connection = self.connection()
+        try:
+            if not retry and connection._sock is not None and self._closed_by_server(connection):
+                # The server closed this connection while it was idle (it was
+                # restarted): nothing was sent yet, so a new one is safe.
+                connection.disconnect()
+            return self._exchange(connection, command, script)
+        except _FAILURES as error:
+            connection.disconnect()
+            # A server that did not answer in time would not answer a retry
+            # sooner; a closed connection is worth one new try.
+            if not retry or isinstance(error, (TimeoutError, socket.timeout)):
+                raise self.unavailable(error)
+        except BaseException:
+            # Interrupted mid-call: a reply left unread would answer the next one.
+            connection.disconnect()
+            raise
+        try:
+            return self._exchange(connection, command, script)
+        except _FAILURES as error:
+            connection.disconnect()
+            raise self.unavailable(error)
+        except BaseException:
+            connection.disconnect()
+            raise
+
+    def pipeline(self, commands, script):
+        """
+        Send ``commands`` at once and return their replies, one round trip;
+        the last runs ``script`` (loaded if the server lacks it). Retried
+        once on a new connection, like :meth:`execute`.
+        """
+        connection = self.connection()
+        for attempt in (1, 2):
+            try:
+                if connection._sock is None:
+                    connection.connect()
+                connection.send_packed_command(connection.pack_commands(commands))
+                replies = [connection.read_response() for _ in commands[:-1]]
+                try:
+                    replies.append(connection.read_response())
+                except NoScriptError:
+                    replies.append(self._exchange(connection, commands[-1], script))
+                return replies
+            except _FAILURES as error:
+                connection.disconnect()
+                if attempt == 2 or isinstance(error, (TimeoutError, socket.timeout)):
+                    raise self.unavailable(error)
+            except BaseException:
+                # A reply left unread would answer the next command.
+                connection.disconnect()
+                raise
+
+    @staticmethod
+    def _closed_by_server(connection):
+        # An idle connection has nothing to read unless the server closed it.
+        try:
+            return connection.can_read()
+        except _FAILURES:
+            return True
+
+    def _exchange(self, connection, command, script):
+        if connection._sock is None:
+            # Connect first, as redis-py's pool does: a Sentinel connection
+            # asks the sentinels for the master only in connect().
+            connection.connect()
+        _send(connection, command)
+        try:
+            return connection.read_response()
+        except NoScriptError:
+            # The server lost its scripts (restarted, or SCRIPT FLUSH): the
+            # script did not run, so loading it and running it again is safe.
+            connection.send_command("SCRIPT", "LOAD", script.source)
+            connection.read_response()
+            _send(connection, command)
+            return connection.read_response()
+
+    def unavailable(self, error):
+        """A RedisUnavailable for ``error``, naming this server."""
+        if isinstance(error, RedisUnavailable):
+            return error
+        return RedisUnavailable("Redis at %s is unavailable: %s" % (self.name, error))
+
+
+def _send(connection, command):
+    if isinstance(command, bytes):
+        connection.send_packed_command([command])
+    else:
+        connection.send_command(*command)
+
+
+def pack_arguments(arguments):
+    """``arguments`` (text, bytes or numbers) as the bulk strings of a Redis command, without its header."""
+    parts = []
+    for argument in arguments:
+        if isinstance(argument, six.text_type):
+            argument = argument.encode("utf8")
+        elif isinstance(argument, float):
+            argument = repr(argument).encode("ascii")
+        elif not isinstance(argument, bytes):
+            argument = ("%d" % argument).encode("ascii")
+        parts.append(b"$%d\r\n%s\r\n" % (len(argument), argument))
+    return b"".join(parts)
