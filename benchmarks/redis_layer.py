@@ -418,14 +418,18 @@ def python36(given):
     raise SystemExit("asgi_redis 1.4.3 needs Python 3.6: pass --python36")
 
 
-def side_python(side, interpreter):
-    """The Python of a side's cached virtualenv, built on first use."""
+def cached_python(name, interpreter, requirements):
+    """The Python of a cached virtualenv ``name`` on ``interpreter`` with ``requirements``, built on first use."""
     version = subprocess.check_output([interpreter, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"])
-    directory = os.path.join(CACHE, "%s-py%s" % (side, version.decode("ascii").strip()))
+    version = version.decode("ascii").strip()
+    directory = os.path.join(CACHE, "%s-py%s" % (name, version))
     python = os.path.join(directory, "bin", "python")
     if not os.path.exists(os.path.join(directory, "ready")):
         subprocess.check_call([interpreter, "-m", "venv", "--clear", directory])
-        subprocess.check_call([python, "-m", "pip", "install", "-q"] + SIDES[side][1])
+        if version == "3.6":
+            # 3.6's own pip 18 picks releases that no longer run on 3.6.
+            subprocess.check_call([python, "-m", "pip", "install", "-q", "pip==21.3.1"])
+        subprocess.check_call([python, "-m", "pip", "install", "-q"] + requirements)
         open(os.path.join(directory, "ready"), "w").close()
     return python
 
@@ -469,8 +473,8 @@ def main():
     if arguments.measure:
         print(json.dumps(measure(arguments.measure, arguments.port, arguments.seconds, arguments.use_async)))
         return
-    old_python = side_python("asgi_redis", python36(arguments.python36))
-    current_python = side_python("channels_redis", sys.executable)
+    old_python = cached_python("asgi_redis", python36(arguments.python36), SIDES["asgi_redis"][1])
+    current_python = cached_python("channels_redis", sys.executable, SIDES["channels_redis"][1])
     process, port = start_redis()
     try:
         asgi_redis = run_side(old_python, "asgi_redis", port, arguments.seconds, False)
