@@ -64,9 +64,9 @@ def start(commands, environment, port):
 
 
 def stop(processes):
+    """Stop the HTTP side first: its requests in flight are answered while the worker still runs."""
     for process in processes:
         process.terminate()
-    for process in processes:
         process.wait()
 
 
