@@ -110,15 +110,9 @@ def round_trips(port, operation, count):
     return (reads_served(port) - before - 1) / float(count)
 
 
-def free_port():
-    probe = socket.socket()
-    probe.bind(("127.0.0.1", 0))
-    port = probe.getsockname()[1]
-    probe.close()
-    return port
-
-
 def start_redis():
+    """A throwaway redis-server on a free port, saving nothing: (process, port)."""
+    from http_bridge import free_port  # in the main process only: it needs six
     port = free_port()
     directory = tempfile.mkdtemp(prefix="redis-benchmark-")
     process = subprocess.Popen(
@@ -437,6 +431,12 @@ def measure(side, port, seconds, use_async):
     return {"results": results, "round_trips": trips}
 
 
+def add_sides_arguments(parser, old_side):
+    """The options naming what the benchmark compares: the Python 3.6 of ``old_side``, this package's tree."""
+    parser.add_argument("--python36", help="the Python 3.6 to run %s on" % old_side)
+    parser.add_argument("--tree", default=ROOT, help="the source tree of this package to measure")
+
+
 def python36(given):
     candidates = [given] if given else (
         [os.popen("command -v python3.6").read().strip()] + sorted(glob.glob(os.path.expanduser(
@@ -503,8 +503,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     parser.add_argument("--seconds", type=float, default=1.0, help="time per run of each workload")
     parser.add_argument("--rounds", type=int, default=3, help="turns each side takes; the best counts")
-    parser.add_argument("--python36", help="the Python 3.6 to run asgi_redis 1.4.3 on")
-    parser.add_argument("--tree", default=ROOT, help="the source tree of this package to measure")
+    add_sides_arguments(parser, "asgi_redis 1.4.3")
     parser.add_argument("--measure", choices=sorted(SIDES), help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--async", dest="use_async", action="store_true", help=argparse.SUPPRESS)

@@ -31,11 +31,10 @@ import time
 from six.moves import http_client
 
 from http_bridge import free_port, load
-from redis_layer import cached_python, python36, start_redis
+from redis_layer import add_sides_arguments, cached_python, python36, start_redis
 from tables import print_table
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
 DAPHNE_SIDE = ["daphne==1.4.2", "channels==1.1.8", "django>=1.11,<2", "asgi_redis==1.4.3"]
 APPLICATIONS = [
     # (name, this package's WSGI application, Channels' route)
@@ -90,8 +89,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     parser.add_argument("--seconds", type=int, default=10, help="length of each wrk run")
     parser.add_argument("--connections", type=int, default=16, help="wrk connections")
-    parser.add_argument("--python36", help="the Python 3.6 to run Daphne, Channels and asgi_redis on")
-    parser.add_argument("--tree", default=ROOT, help="the source tree of this package to measure")
+    add_sides_arguments(parser, "Daphne, Channels and asgi_redis")
     arguments = parser.parse_args()
     old_python = cached_python("daphne-channels-asgi_redis", python36(arguments.python36), DAPHNE_SIDE)
     redis, redis_port = start_redis()
