@@ -438,11 +438,13 @@ def add_sides_arguments(parser, old_side):
 
 
 def python36(given):
+    """``given``, or the first Python 3.6 found that runs (a pyenv shim may not, outside its project)."""
     candidates = [given] if given else (
         [os.popen("command -v python3.6").read().strip()] + sorted(glob.glob(os.path.expanduser(
             "~/.pyenv/versions/3.6*/bin/python"))))
     for candidate in candidates:
-        if candidate and os.path.exists(candidate):
+        if candidate and os.path.exists(candidate) and subprocess.call(
+                [candidate, "-c", ""], stdout=open(os.devnull, "w"), stderr=subprocess.STDOUT) == 0:
             return candidate
     raise SystemExit("asgi_redis 1.4.3 needs Python 3.6: pass --python36")
 
