@@ -29,7 +29,8 @@ class Sentinel(object):
 
     def __init__(self, replica=False):
         require_redis()
-        self.master = RedisServer()
+        # The replica's first sync starts at once, not after Redis's 5 s wait for more replicas.
+        self.master = RedisServer(extra=["--repl-diskless-sync-delay", "0"])
         self.replica = self.process = None
         try:
             self._start(replica)
@@ -63,7 +64,10 @@ class Sentinel(object):
             except MasterNotFoundError:
                 pass
             else:
-                if len(client.discover_slaves(SERVICE)) >= replicas:
+                # A replica the sentinel can promote: known to it, and in sync.
+                if len(client.discover_slaves(SERVICE)) >= replicas and (
+                        not replicas or redis.Redis(port=self.replica.port).info("replication").get(
+                            "master_link_status") == "up"):
                     return
             time.sleep(0.1)
         raise AssertionError("the sentinel never reported the master up (with %d replicas)" % replicas)
