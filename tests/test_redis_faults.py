@@ -102,7 +102,7 @@ def test_a_blocked_receive_rides_through_a_restart(server):
 def test_redis_killed_and_restarted_under_traffic(server):
     layer = RedisChannelLayer(hosts=[server.url], receive_timeout=1, capacity=10000)
     stop = threading.Event()
-    sent, send_errors, received, receive_errors = [], [], [], []
+    sent, unsure, send_errors, received, receive_errors = [], [], [], [], []
 
     def produce():
         n = 0
@@ -111,6 +111,8 @@ def test_redis_killed_and_restarted_under_traffic(server):
                 layer.send("traffic", {"n": n})
                 sent.append(n)
             except RedisUnavailable as error:
+                # The connection may have failed after Redis stored it.
+                unsure.append(n)
                 send_errors.append(str(error))
                 time.sleep(0.01)
             n += 1
@@ -146,10 +148,10 @@ def test_redis_killed_and_restarted_under_traffic(server):
     assert len(sent) >= before_restart + 200, "sending did not resume after the restart"
     assert send_errors, "sending while Redis was down raised nothing"
     assert all(server.url in error for error in send_errors + receive_errors)
-    # At most once: nothing twice, nothing that was not sent; messages sent
-    # after the restart arrive.
+    # At most once: nothing twice, nothing that was not sent (a send that
+    # raised may have been stored); messages sent after the restart arrive.
     assert len(received) == len(set(received))
-    assert set(received) <= set(sent)
+    assert set(received) <= set(sent) | set(unsure)
     assert max(received) > sent[before_restart]
 
 
