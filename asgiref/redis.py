@@ -272,6 +272,10 @@ class RedisChannelLayer(BaseChannelLayer):
         ``[(server, list keys, the keys packed for Redis)]`` for a receive on
         ``channels``, validated and worked out once per channel list.
         """
+        kind = type(channels)
+        if kind is not list and kind is not tuple:
+            # A set, as Channels 1.x passes, or a generator: read it once.
+            channels = self.checked_channel_names(channels, receive=True)
         try:
             plan = self._plans[tuple(channels)]
         except (KeyError, TypeError):

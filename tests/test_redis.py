@@ -222,6 +222,13 @@ def test_send_group_reaches_members_on_both_servers(sharded):
 
 # Fairness, at-most-once and capacity under threads.
 
+def test_receive_takes_a_set_or_a_generator_of_names_as_channels_1_passes_them(sharded):
+    sharded.send("reply!one", {"n": 1})
+    sharded.send("http.request", {"n": 2})
+    assert sharded.receive(set(["reply!", "idle"]), block=True) == ("reply!one", {"n": 1})
+    assert sharded.receive((name for name in ["idle", "http.request"]), block=True) == ("http.request", {"n": 2})
+
+
 def test_a_busy_channel_does_not_starve_a_quiet_one(server):
     layer = layer_on(server)
     for n in range(20):
