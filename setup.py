@@ -30,6 +30,18 @@ setup(
         "serve": ["waitress"],
         # receive_twisted of the in-memory layer (Daphne 1.4 needs 17.1 or later).
         "twisted": ["twisted>=17.1"],
+        # asgiref.redis: redis-py (the newest each Python runs, as tested),
+        # msgpack (C-accelerated on Python 2 below 1.0) and hiredis's parser.
+        "redis": [
+            "redis>=3.5,<4; python_version < '3'",
+            "redis>=4.3,<4.4; python_version >= '3' and python_version < '3.7'",
+            "redis>=4.3,<9; python_version >= '3.7'",
+            "msgpack>=0.6.1,<1.0; python_version < '3'",
+            "msgpack>=0.6.1,<2; python_version >= '3'",
+            "hiredis>=1.0,<4; platform_python_implementation == 'CPython'",
+        ],
+        # The Redis layer's symmetric_encryption_keys (Fernet).
+        "redis-encryption": ["cryptography>=1.3"],
     },
     entry_points={"console_scripts": ["asgiref = asgiref.cli:main"]},
     classifiers=[

@@ -133,7 +133,8 @@ def _parser():
                               "when stopping (default: %(default)s)")
         sub.add_argument("--layer", metavar="MODULE:ATTRIBUTE",
                          help="channel layer: an instance, or a class to construct with the --layer-option "
-                              "values (default: a new in-memory layer)")
+                              "values, or the Redis layer at a redis://HOST:PORT/DB, rediss:// or unix:// URL "
+                              "(default: a new in-memory layer)")
         sub.add_argument("--layer-option", action="append", default=[], type=_option, metavar="KEY=VALUE",
                          help="keyword argument for the layer class; VALUE is read as a Python literal if it "
                               "is one, else as text; repeatable")
@@ -238,6 +239,11 @@ def _layer(arguments, cross_process=False):
         reference, found = "asgiref.inmemory:ChannelLayer", ChannelLayer
         # Workers notice a stop within a second.
         options = dict({"receive_timeout": 1}, **options)
+    elif reference.startswith(_REDIS_URL_SCHEMES):
+        found = _redis_layer()
+        # The URL is the server, unless --layer-option hosts=[...] lists them;
+        # workers notice a stop within a second.
+        options = dict({"hosts": [reference], "receive_timeout": 1}, **options)
     else:
         found = _load(reference, "layer")
     if isinstance(found, type):
@@ -256,6 +262,17 @@ def _layer(arguments, cross_process=False):
         raise UsageError("asgiref %s needs a layer other processes can reach; the in-memory layer lives in one "
                          "process (use asgiref serve, or --layer)" % arguments.command_name)
     return layer
+
+
+_REDIS_URL_SCHEMES = ("redis://", "rediss://", "unix://")
+
+
+def _redis_layer():
+    try:
+        from .redis import RedisChannelLayer
+    except ImportError as error:
+        raise UsageError("a redis:// layer needs the redis extra (pip install \"asgiref[redis]\"): %s" % error)
+    return RedisChannelLayer
 
 
 def _http_server(application, arguments):

@@ -1,0 +1,529 @@
+"""
+A channel layer on Redis, for ASGI programs in several processes or on
+several machines: a drop-in replacement for asgi_redis 1.4's, on current
+redis-py, that reads and writes the same keys in the same encoding, so
+processes using either share one deployment.
+
+    from asgiref.redis import RedisChannelLayer
+
+    layer = RedisChannelLayer(hosts=["redis://127.0.0.1:6379/0"])
+
+Needs ``pip install "asgiref[redis]"``. ``docs/choices.rst`` and the README
+say what it promises.
+"""
+from __future__ import absolute_import, unicode_literals
+
+import itertools
+import math
+import time
+
+import redis
+import six
+
+from . import redis_wire as wire
+from .base_layer import BaseChannelLayer, check_positive_int, check_positive_number, random_name_part
+from .redis_connection import RedisUnavailable, Script, Server, server_urls
+
+__all__ = ["RedisChannelLayer", "ChannelLayer", "RedisSentinelChannelLayer", "RedisUnavailable"]
+
+_clock = getattr(time, "monotonic", time.time)
+
+_SEND = Script(wire.SEND)
+_RECEIVE = Script(wire.RECEIVE)
+_GROUP_ADD = Script(wire.GROUP_ADD)
+_GROUP_CHANNELS = Script(wire.GROUP_CHANNELS)
+_CHANNEL_STATISTICS = Script(wire.CHANNEL_STATISTICS)
+_FLUSH = Script(wire.FLUSH)
+_VERSION = Script("return redis.REDIS_VERSION_NUM or 0")
+
+# What receive_steps yields.
+COMMAND, PAUSE, DONE = "command", "pause", "done"
+
+#: A blocked receive over several servers waits on each in turn this long
+#: (a whole second on a Redis older than 7).
+SHARD_SLICE = 0.1
+#: While a server is unreachable, a blocked receive tries again this often.
+_RECONNECT_PAUSE = 0.2
+
+
+def _twisted_installed():
+    try:
+        from importlib.util import find_spec
+    except ImportError:
+        import imp
+        try:
+            imp.find_module("twisted")
+        except ImportError:
+            return False
+        return True
+    return find_spec("twisted") is not None
+
+
+class RedisChannelLayer(BaseChannelLayer):
+    """
+    Channels, groups and statistics kept in one or more Redis servers.
+
+    asgi_redis 1.4's keywords, meanings and defaults: ``hosts`` (URLs such
+    as ``redis://host:6379/0``, ``rediss://...`` or ``unix:///path?db=0``,
+    or ``(host, port)`` pairs; several shard the channels), ``prefix``,
+    ``expiry``, ``group_expiry``, ``capacity``, ``channel_capacity``,
+    ``symmetric_encryption_keys`` (Fernet; the first key encrypts, all
+    decrypt), ``stats_prefix`` and ``connection_kwargs`` (for redis-py's
+    connections). Ours: ``receive_timeout``, how long ``receive(block=True)``
+    waits (asgi_redis's fixed 5 s), and ``max_message_size`` (bytes of
+    payload; None, the default, as asgi_redis: no limit).
+
+    Every operation is one round trip to one server, by server-side scripts
+    that check capacity and store, or pop and read, atomically. A server
+    that cannot be reached raises :class:`RedisUnavailable` naming it; a
+    blocked receive keeps trying until its timeout, so it rides through a
+    restart.
+    """
+
+    extensions = ["groups", "flush", "statistics"]
+    if _twisted_installed():
+        extensions.append("twisted")
+
+    #: asgi_redis's name for how long a blocked receive waits; the default of ``receive_timeout``.
+    blpop_timeout = 5
+
+    def __init__(self, expiry=60, hosts=None, prefix="asgi:", group_expiry=86400, capacity=100,
+                 channel_capacity=None, symmetric_encryption_keys=None, stats_prefix="asgi-meta:",
+                 connection_kwargs=None, receive_timeout=None, max_message_size=None):
+        super(RedisChannelLayer, self).__init__(
+            expiry=expiry,
+            group_expiry=group_expiry,
+            capacity=capacity,
+            channel_capacity=channel_capacity,
+        )
+        self.prefix = _text("prefix", prefix)
+        self.stats_prefix = _text("stats_prefix", stats_prefix)
+        self.receive_timeout = check_positive_number(
+            "receive_timeout", self.blpop_timeout if receive_timeout is None else receive_timeout)
+        if max_message_size is not None:
+            check_positive_int("max_message_size", max_message_size)
+        self.max_message_size = max_message_size
+        self.codec = wire.Codec(symmetric_encryption_keys, expiry)
+        self.crypter = self.codec.crypter
+        #: What each connection is made with: ``connection_kwargs`` and the layer's defaults.
+        self.connection_kwargs = self._connection_kwargs(connection_kwargs)
+        self._servers = self._connect(hosts, self.connection_kwargs)
+        self.ring_size = len(self._servers)
+        self._prefix_length = len(self.prefix.encode("utf8"))
+        self._expiry_ms = int(math.ceil(expiry * 1000))
+        self._send_turn = itertools.count()
+        self._receive_turn = itertools.count()
+
+    def _connection_kwargs(self, connection_kwargs):
+        kwargs = dict(connection_kwargs or {})
+        socket_timeout = kwargs.get("socket_timeout")
+        if socket_timeout is not None and socket_timeout < self.receive_timeout:
+            raise ValueError(
+                "connection_kwargs socket_timeout (%s) must be at least receive_timeout (%s): a blocked "
+                "receive waits that long for Redis to answer" % (socket_timeout, self.receive_timeout))
+        # A server that stops answering (a network failure, a stopped
+        # process) is an error soon after the longest wait we ask of it.
+        kwargs.setdefault("socket_timeout", self.receive_timeout + 1)
+        # Connecting to a host that does not answer fails after 5 s (unix
+        # sockets connect at once, and redis-py 3 takes no such keyword there).
+        self._connect_timeout_defaulted = "socket_connect_timeout" not in kwargs
+        kwargs.setdefault("socket_connect_timeout", 5)
+        # The scripts' replies are bytes; the layer decodes them itself.
+        kwargs["decode_responses"] = False
+        return kwargs
+
+    def _connect(self, hosts, kwargs):
+        self.hosts = server_urls(hosts)
+        servers = []
+        for url in self.hosts:
+            url_kwargs = dict(kwargs)
+            if url.startswith("unix://") and self._connect_timeout_defaulted:
+                del url_kwargs["socket_connect_timeout"]
+            servers.append(Server(redis.ConnectionPool.from_url(url, **url_kwargs)))
+        return servers
+
+    # The ASGI API.
+
+    def send(self, channel, message):
+        """
+        Store ``message`` on ``channel``: ChannelFull when the channel holds
+        its capacity, MessageTooLarge over ``max_message_size``, TypeError for
+        a bad name or value, RedisUnavailable when the server cannot be
+        reached (the message may then be lost, never stored twice).
+        """
+        self.valid_channel_name(channel)
+        message = self.checked_message(message, self.max_message_size)
+        if wire.CHANNEL_FIELD in message:
+            raise ValueError("%r is reserved: the layer stores a process-specific channel's name in it"
+                             % wire.CHANNEL_FIELD)
+        if "!" in channel:
+            message[wire.CHANNEL_FIELD] = channel
+            name = self.non_local_name(channel)
+            server = self._server_of(name)
+        elif "?" in channel:
+            name = channel
+            server = self._server_of(name)
+        else:
+            name = channel
+            server = self._servers[next(self._send_turn) % self.ring_size] if self.ring_size > 1 else self._servers[0]
+        capacity = self.get_capacity(name)
+        stored = server.run(
+            _SEND,
+            wire.message_keys(self.prefix, 1) + [self.prefix + name],
+            self._send_arguments([self.codec.encode(message)], [capacity, 1]),
+            retry=False)
+        if not stored[0]:
+            raise self.ChannelFull("channel %r is at its capacity of %d messages" % (channel, capacity))
+
+    def _send_arguments(self, payloads, per_message):
+        return [self._expiry_ms, self._prefix_length, self.stats_prefix, wire.CHANNEL_STATISTICS_EXPIRY,
+                wire.GLOBAL_STATISTICS_EXPIRY, len(payloads)] + payloads + per_message
+
+    def receive(self, channels, block=False):
+        """
+        Take a message from one of ``channels`` and return ``(channel,
+        message)``, or ``(None, None)``. With ``block``, wait in Redis up to
+        ``receive_timeout`` seconds for one. Each call starts at another
+        channel and server, so a busy channel starves no other.
+        """
+        steps = self.receive_steps(channels, block)
+        reply = None
+        while True:
+            step = steps.send(reply)
+            if step[0] == DONE:
+                return step[1]
+            if step[0] == PAUSE:
+                time.sleep(step[1])
+                reply = None
+                continue
+            try:
+                reply = step[1].execute(step[2], script=step[3])
+            except RedisUnavailable as error:
+                reply = error
+
+    def receive_steps(self, channels, block):
+        """
+        The receive algorithm without its I/O, for the synchronous and the
+        asyncio receive: a generator that yields ``(COMMAND, server, command
+        tuple, script or None)``, to be sent the reply or the
+        RedisUnavailable it raised; ``(PAUSE, seconds)``, to be sent None
+        after sleeping; and last ``(DONE, (channel, message))``. It raises
+        the RedisUnavailable that ends a receive.
+        """
+        self.valid_channel_names(channels, receive=True)
+        plan = self._receive_plan(channels)
+        deadline = _clock() + self.receive_timeout if block else None
+        turn = 0
+        while True:
+            failure = None
+            for server, keys in plan:
+                found = yield _run(server, _RECEIVE, keys)
+                if isinstance(found, RedisUnavailable):
+                    failure = found
+                elif found:
+                    yield DONE, self._unpack(found)
+            remaining = deadline - _clock() if block else 0
+            if remaining <= 0.001:
+                if failure is not None:
+                    raise failure
+                yield DONE, (None, None)
+            server, keys = plan[turn % len(plan)]
+            if failure is None and server.fractional_timeouts is None:
+                # Fractional BLPOP timeouts came with Redis 6; only 7 says its version to a script.
+                failure = version = yield _run(server, _VERSION, ())
+                if not isinstance(version, RedisUnavailable):
+                    server.fractional_timeouts = version >= 0x070000
+            if not isinstance(failure, RedisUnavailable):
+                turn += 1
+                wait = remaining if len(plan) == 1 else min(remaining, SHARD_SLICE)
+                wait = wait if server.fractional_timeouts else math.ceil(wait)
+                failure = popped = yield COMMAND, server, ("BLPOP",) + tuple(keys) + (_timeout(wait),), None
+                if popped and not isinstance(popped, RedisUnavailable):
+                    failure = found = yield _run(server, _RECEIVE, keys, (popped[1], popped[0]))
+                    if found and not isinstance(found, RedisUnavailable):
+                        yield DONE, self._unpack(found)
+            if isinstance(failure, RedisUnavailable):
+                remaining = deadline - _clock()
+                if remaining <= 0.001:
+                    raise failure
+                # The server is down or restarting: try again shortly.
+                yield PAUSE, min(_RECONNECT_PAUSE, remaining)
+
+    def _receive_plan(self, channels):
+        """``[(server, [list keys])]`` to look at, in this call's turn: fair over channels and servers."""
+        turn = next(self._receive_turn)
+        if len(channels) > 1:
+            shift = turn % len(channels)
+            channels = channels[shift:] + channels[:shift]
+        prefix = self.prefix
+        if self.ring_size == 1:
+            return [(self._servers[0], [prefix + channel for channel in channels])]
+        # A single-reader or process-specific channel lives on the server its
+        # name hashes to; others on any server, as senders take turns.
+        keys = [[] for _ in self._servers]
+        for channel in channels:
+            if "!" in channel or "?" in channel:
+                keys[self.consistent_hash(channel)].append(prefix + channel)
+            else:
+                for server_keys in keys:
+                    server_keys.append(prefix + channel)
+        shift = turn % self.ring_size
+        order = list(range(shift, self.ring_size)) + list(range(shift))
+        return [(self._servers[index], keys[index]) for index in order if keys[index]]
+
+    def _unpack(self, found):
+        list_key, content = found
+        channel = list_key[self._prefix_length:].decode("utf8")
+        try:
+            message = self.codec.decode(content)
+        except Exception as error:
+            raise ValueError("a message on channel %r could not be decoded (%s: %s); is it encrypted with "
+                             "a key not in symmetric_encryption_keys?" % (channel, type(error).__name__, error))
+        full_name = message.pop(wire.CHANNEL_FIELD, None)
+        return full_name or channel, message
+
+    def new_channel(self, pattern):
+        """A single-reader channel name: ``pattern`` (ending in ``?``) plus 12 random characters (72 bits)."""
+        if not isinstance(pattern, six.text_type) or not pattern.endswith("?"):
+            raise TypeError("new_channel() needs a pattern ending in '?', not %r" % (pattern,))
+        name = pattern + random_name_part()
+        self.valid_channel_name(name)
+        return name
+
+    # The groups extension.
+
+    def group_add(self, group, channel):
+        """Add ``channel`` to ``group``; adding it again restarts its ``group_expiry``."""
+        self.valid_group_name(group)
+        self.valid_channel_name(channel)
+        self._server_of(group).run(
+            _GROUP_ADD, [wire.group_key(self.prefix, group)],
+            [repr(time.time()), channel, int(math.ceil(self.group_expiry))])
+
+    def group_discard(self, group, channel):
+        """Remove ``channel`` from ``group`` if it is a member."""
+        self.valid_group_name(group)
+        self.valid_channel_name(channel)
+        self._server_of(group).execute(("ZREM", wire.group_key(self.prefix, group), channel))
+
+    def group_channels(self, group):
+        """The channels in ``group`` now, memberships older than ``group_expiry`` dropped."""
+        self.valid_group_name(group)
+        members = self._server_of(group).run(
+            _GROUP_CHANNELS, [wire.group_key(self.prefix, group)], [repr(time.time() - self.group_expiry)])
+        return [member.decode("utf8") for member in members]
+
+    def send_group(self, group, message):
+        """
+        Send ``message`` to every channel in ``group``, one round trip per
+        server after reading the members. A full member misses it (counted
+        as ChannelFull); nothing raises ChannelFull.
+        """
+        self.valid_group_name(group)
+        message = self.checked_message(message, self.max_message_size)
+        members = self.group_channels(group)
+        if not members:
+            return
+        shared = self.codec.encode(message)
+        # Per server: message and list keys, payloads, (capacity, payload number).
+        batches = {}
+        ordinary = next(self._send_turn) % self.ring_size
+        keys = wire.message_keys(self.prefix, len(members))
+        for channel, message_key in zip(members, keys):
+            if "!" in channel:
+                name = self.non_local_name(channel)
+                index = self._index_of(name)
+                own = dict(message)
+                own[wire.CHANNEL_FIELD] = channel
+                payload = self.codec.encode(own)
+            else:
+                name = channel
+                index = self._index_of(name) if "?" in channel else ordinary
+                payload = None
+            batch = batches.get(index)
+            if batch is None:
+                batch = batches[index] = ([], [shared], [])
+            batch[0].extend((message_key, self.prefix + name))
+            if payload is not None:
+                batch[1].append(payload)
+            batch[2].extend((self.get_capacity(name), len(batch[1]) if payload is not None else 1))
+        for index, (batch_keys, payloads, per_message) in batches.items():
+            self._servers[index].run(_SEND, batch_keys, self._send_arguments(payloads, per_message), retry=False)
+
+    # The flush extension.
+
+    def flush(self):
+        """Delete every key under ``prefix`` and ``stats_prefix`` on every server."""
+        patterns = [wire.glob_escape(self.prefix) + "*", wire.glob_escape(self.stats_prefix) + "*"]
+        for server in self._servers:
+            server.run(_FLUSH, [], patterns)
+
+    # The statistics extension.
+
+    def global_statistics(self):
+        """``messages_count`` and ``channel_full_count`` over every server (asgi_redis's counters)."""
+        totals = {wire.MESSAGES_COUNT: 0, wire.CHANNEL_FULL_COUNT: 0}
+        prefix = self.stats_prefix + wire.GLOBAL_STATISTICS + ":"
+        for server in self._servers:
+            counts = server.execute(("MGET", prefix + wire.MESSAGES_COUNT, prefix + wire.CHANNEL_FULL_COUNT))
+            totals[wire.MESSAGES_COUNT] += int(counts[0] or 0)
+            totals[wire.CHANNEL_FULL_COUNT] += int(counts[1] or 0)
+        return totals
+
+    def channel_statistics(self, channel):
+        """
+        ``messages_count`` and ``channel_full_count`` (over the last hour of
+        activity), ``messages_pending`` and ``messages_max_age`` (whole
+        seconds) of ``channel``; the channels behind one ``!`` count together.
+        """
+        self.valid_channel_name(channel)
+        name = self.non_local_name(channel)
+        servers = [self._server_of(name)] if ("!" in name or "?" in name) else self._servers
+        prefix = self.stats_prefix + name + ":"
+        totals = {wire.MESSAGES_COUNT: 0, wire.CHANNEL_FULL_COUNT: 0, "messages_pending": 0, "messages_max_age": 0}
+        for server in servers:
+            count, full, pending, ttl = server.run(
+                _CHANNEL_STATISTICS,
+                [prefix + wire.MESSAGES_COUNT, prefix + wire.CHANNEL_FULL_COUNT, self.prefix + name])
+            totals[wire.MESSAGES_COUNT] += count
+            totals[wire.CHANNEL_FULL_COUNT] += full
+            totals["messages_pending"] += pending
+            if ttl >= 0:
+                totals["messages_max_age"] = max(totals["messages_max_age"], max(0, self.expiry - ttl))
+        return totals
+
+    # The twisted extension.
+
+    def receive_twisted(self, channels):
+        """
+        A Deferred firing with what ``receive(channels, block=True)``
+        returns; the blocking receive runs in the reactor's thread pool.
+        """
+        from twisted.internet import threads
+        return threads.deferToThread(self.receive, channels, True)
+
+    # Servers.
+
+    def consistent_hash(self, value):
+        """The index of the server that ``value`` (a channel or group name) lives on."""
+        return wire.consistent_hash(value, self.ring_size) if self.ring_size > 1 else 0
+
+    def _index_of(self, name):
+        return wire.consistent_hash(name, self.ring_size) if self.ring_size > 1 else 0
+
+    def _server_of(self, name):
+        return self._servers[self._index_of(name)]
+
+    def connection(self, index):
+        """A redis-py client for server ``index`` (0 to ``ring_size - 1``), as asgi_redis offers."""
+        if not isinstance(index, six.integer_types) or not 0 <= index < self.ring_size:
+            raise ValueError("there are %d Redis servers; %r is not an index of one" % (self.ring_size, index))
+        return self._servers[index].client()
+
+    def __str__(self):
+        return "%s(hosts=%s)" % (type(self).__name__, self.hosts)
+
+
+#: asgi_redis's other name for the layer, for ``asgiref.redis.ChannelLayer``.
+ChannelLayer = RedisChannelLayer
+
+
+class RedisSentinelChannelLayer(RedisChannelLayer):
+    """
+    The Redis layer on servers that Redis Sentinel watches, following their
+    failovers. ``hosts``: the sentinels, as ``(host, port)`` pairs
+    (default ``[("localhost", 26379)]``); ``services``: the names of the
+    monitored masters to shard over (default: every master the sentinels
+    know). Other keywords as RedisChannelLayer's. ``sentinel_refresh_interval``
+    is accepted for asgi_redis's sake: the master is looked up on every new
+    connection, which a failover forces.
+    """
+
+    def __init__(self, expiry=60, hosts=None, prefix="asgi:", group_expiry=86400, capacity=100,
+                 channel_capacity=None, symmetric_encryption_keys=None, stats_prefix="asgi-meta:",
+                 connection_kwargs=None, services=None, sentinel_refresh_interval=0, receive_timeout=None,
+                 max_message_size=None):
+        self.services = services
+        self.sentinel_refresh_interval = sentinel_refresh_interval
+        super(RedisSentinelChannelLayer, self).__init__(
+            expiry=expiry,
+            hosts=hosts,
+            prefix=prefix,
+            group_expiry=group_expiry,
+            capacity=capacity,
+            channel_capacity=channel_capacity,
+            symmetric_encryption_keys=symmetric_encryption_keys,
+            stats_prefix=stats_prefix,
+            connection_kwargs=connection_kwargs,
+            receive_timeout=receive_timeout,
+            max_message_size=max_message_size,
+        )
+
+    def _connect(self, hosts, kwargs):
+        from redis.sentinel import Sentinel
+        self.hosts = _sentinel_addresses(hosts)
+        sentinel_kwargs = dict((key, value) for key, value in kwargs.items() if key.startswith("socket_"))
+        self._sentinel = Sentinel(self.hosts, sentinel_kwargs=sentinel_kwargs, **kwargs)
+        if self.services:
+            if isinstance(self.services, (six.text_type, bytes)) or not all(
+                    isinstance(service, six.string_types) for service in self.services):
+                raise ValueError("services must be a list of Sentinel service names, not %r" % (self.services,))
+            self.services = list(self.services)
+        else:
+            self.services = self._discover_services()
+        return [Server(self._sentinel.master_for(service).connection_pool) for service in self.services]
+
+    def _discover_services(self):
+        errors = []
+        for sentinel in self._sentinel.sentinels:
+            try:
+                return sorted(sentinel.sentinel_masters())
+            except (redis.ConnectionError, redis.TimeoutError) as error:
+                errors.append(str(error))
+        raise RedisUnavailable("no sentinel of %s answered with its masters: %s" % (self.hosts, "; ".join(errors)))
+
+    def __str__(self):
+        return "%s(services=%s)" % (type(self).__name__, self.services)
+
+
+def _sentinel_addresses(hosts):
+    if not hosts:
+        return [("localhost", 26379)]
+    if isinstance(hosts, (six.text_type, bytes)):
+        raise ValueError("hosts must be a list of (host, port) pairs of sentinels, not one string %r" % (hosts,))
+    addresses = []
+    for entry in hosts:
+        if not isinstance(entry, (list, tuple)) or len(entry) != 2:
+            raise ValueError("sentinel %r is not a (host, port) pair" % (entry,))
+        addresses.append((entry[0], int(entry[1])))
+    return addresses
+
+
+def _run(server, script, keys, args=()):
+    """A receive step that runs ``script`` on ``server``."""
+    return COMMAND, server, ("EVALSHA", script.sha, len(keys)) + tuple(keys) + tuple(args), script
+
+
+def _text(what, value):
+    if isinstance(value, bytes) and six.PY2:
+        value = value.decode("utf8")
+    if not isinstance(value, six.text_type):
+        raise TypeError("%s must be text, not %s %r" % (what, type(value).__name__, value))
+    return value
+
+
+def _timeout(seconds):
+    """A BLPOP timeout: whole seconds as an integer, else to the millisecond."""
+    if seconds == int(seconds):
+        return int(seconds)
+    return "%.3f" % max(seconds, 0.001)
+
+
+if not six.PY2:
+    try:
+        from .redis_async import receive_async
+    except ImportError:
+        pass
+    else:
+        RedisChannelLayer.receive_async = receive_async
+        RedisChannelLayer.extensions = RedisChannelLayer.extensions + ["async"]

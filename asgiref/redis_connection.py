@@ -1,0 +1,166 @@
+"""
+The Redis servers of a layer: where they are (URLs or ``(host, port)``
+pairs), and one lean connection to each per thread that runs the layer's
+scripts in one round trip and turns failures into errors naming the server.
+"""
+from __future__ import absolute_import, unicode_literals
+
+import hashlib
+import os
+import socket
+import threading
+
+import redis
+import six
+from redis.exceptions import ConnectionError, NoScriptError, TimeoutError
+
+#: URL schemes accepted in ``hosts``.
+URL_SCHEMES = ("redis://", "rediss://", "unix://")
+
+_FAILURES = (ConnectionError, TimeoutError, socket.error)
+
+
+class RedisUnavailable(ConnectionError):
+    """A Redis server could not be reached, or stopped answering; the message names it."""
+
+
+def server_urls(hosts, default=(("localhost", 6379),)):
+    """
+    ``hosts`` as a list of URLs: each entry a ``redis://``, ``rediss://`` or
+    ``unix://`` URL or a ``(host, port)`` pair (asgi_redis's form, database 0).
+    """
+    if not hosts:
+        hosts = default
+    if isinstance(hosts, (six.text_type, bytes)):
+        raise ValueError("hosts must be a list of Redis URLs or (host, port) pairs, not one string %r" % (hosts,))
+    urls = []
+    for entry in hosts:
+        if isinstance(entry, bytes):
+            entry = entry.decode("utf8")
+        if isinstance(entry, six.text_type):
+            if not entry.startswith(URL_SCHEMES):
+                raise ValueError(
+                    "Redis host %r is not a redis://, rediss:// or unix:// URL (nor a (host, port) pair)" % entry)
+            urls.append(entry)
+        elif isinstance(entry, (list, tuple)) and len(entry) == 2:
+            urls.append("redis://%s:%d/0" % (entry[0], int(entry[1])))
+        else:
+            raise ValueError("Redis host %r is neither a URL nor a (host, port) pair" % (entry,))
+    return urls
+
+
+def describe(pool):
+    """A URL for the server of ``pool`` without its password, for error messages."""
+    service = getattr(pool, "service_name", None)
+    if service:
+        return "the master of Sentinel service %r" % service
+    kwargs = pool.connection_kwargs
+    if kwargs.get("path"):
+        return "unix://%s?db=%s" % (kwargs["path"], kwargs.get("db", 0))
+    scheme = "rediss" if "SSL" in pool.connection_class.__name__ else "redis"
+    return "%s://%s:%s/%s" % (scheme, kwargs.get("host", "localhost"), kwargs.get("port", 6379), kwargs.get("db", 0))
+
+
+class Script(object):
+    """A Lua script run by its SHA-1 (EVALSHA), loaded on a server the first time it is missing."""
+
+    def __init__(self, source):
+        self.source = source
+        self.sha = hashlib.sha1(source.encode("utf8")).hexdigest()
+
+
+class Server(object):
+    """
+    One Redis server (or Sentinel service) of a layer. Each thread gets a
+    connection of its own, so a call takes no lock and no pool; a process
+    that forked makes new ones.
+    """
+
+    def __init__(self, pool):
+        self.pool = pool
+        self.name = describe(pool)
+        self._local = threading.local()
+        self._client = None
+        #: Whether BLPOP takes a fractional timeout here; None until asked.
+        self.fractional_timeouts = None
+
+    def client(self):
+        """A redis-py client for this server (for callers that want the whole API)."""
+        if self._client is None:
+            self._client = redis.Redis(connection_pool=self.pool)
+        return self._client
+
+    def connection(self):
+        local = self._local
+        connection = getattr(local, "connection", None)
+        if connection is None or local.pid != os.getpid():
+            connection = local.connection = self.pool.make_connection()
+            local.pid = os.getpid()
+        return connection
+
+    def run(self, script, keys=(), args=(), retry=True):
+        """
+        Run ``script``, one round trip. ``retry``: a failure is retried once
+        on a new connection, for calls that cannot duplicate anything; otherwise
+        a failure raises RedisUnavailable unless the connection was found
+        closed before anything was sent.
+        """
+        return self.execute(("EVALSHA", script.sha, len(keys)) + tuple(keys) + tuple(args),
+                            retry=retry, script=script)
+
+    def execute(self, command, retry=True, script=None):
+        """Send ``command`` (a tuple) and return its reply; see :meth:`run`."""
+        connection = self.connection()
+        try:
+            if not retry and connection._sock is not None and self._closed_by_server(connection):
+                # The server closed this connection while it was idle (it was
+                # restarted): nothing was sent yet, so a new one is safe.
+                connection.disconnect()
+            return self._exchange(connection, command, script)
+        except _FAILURES as error:
+            connection.disconnect()
+            # A server that did not answer in time would not answer a retry
+            # sooner; a closed connection is worth one new try.
+            if not retry or isinstance(error, (TimeoutError, socket.timeout)):
+                raise self.unavailable(error)
+        try:
+            return self._exchange(connection, command, script)
+        except _FAILURES as error:
+            connection.disconnect()
+            raise self.unavailable(error)
+
+    @staticmethod
+    def _closed_by_server(connection):
+        # An idle connection has nothing to read unless the server closed it.
+        try:
+            return connection.can_read()
+        except _FAILURES:
+            return True
+
+    def _exchange(self, connection, command, script):
+        if connection._sock is None:
+            # Connect first, as redis-py's pool does: a Sentinel connection
+            # asks the sentinels for the master only in connect().
+            connection.connect()
+        connection.send_command(*command)
+        try:
+            return connection.read_response()
+        except NoScriptError:
+            # The server lost its scripts (restarted, or SCRIPT FLUSH): the
+            # script did not run, so loading it and running it again is safe.
+            connection.send_command("SCRIPT", "LOAD", script.source)
+            connection.read_response()
+            connection.send_command(*command)
+            return connection.read_response()
+
+    def unavailable(self, error):
+        """A RedisUnavailable for ``error``, naming this server."""
+        if isinstance(error, RedisUnavailable):
+            return error
+        return RedisUnavailable("Redis at %s is unavailable: %s" % (self.name, error))
+
+    def disconnect(self):
+        """Close this thread's connection, if it has one."""
+        connection = getattr(self._local, "connection", None)
+        if connection is not None:
+            connection.disconnect()
