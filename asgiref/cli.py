@@ -23,6 +23,7 @@ import threading
 
 from . import __version__
 from .base_layer import BaseChannelLayer
+from .bridge import CHANNEL_CAPACITY
 from .demo import DemoApplication
 from .inmemory import ChannelLayer
 from .wsgi import AsgiToWsgiAdapter, WsgiToAsgiAdapter
@@ -237,8 +238,9 @@ def _layer(arguments, cross_process=False):
     reference = arguments.layer
     if reference is None:
         reference, found = "asgiref.inmemory:ChannelLayer", ChannelLayer
-        # Workers notice a stop within a second.
-        options = dict({"receive_timeout": 1}, **options)
+        # Workers notice a stop within a second; each request's body and reply
+        # channels hold a bounded amount (docs/backpressure.rst).
+        options = dict({"receive_timeout": 1, "channel_capacity": CHANNEL_CAPACITY}, **options)
     elif reference.startswith(_REDIS_URL_SCHEMES):
         found = _redis_layer()
         # The URL is the server, unless --layer-option hosts=[...] lists them;

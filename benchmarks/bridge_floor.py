@@ -15,9 +15,6 @@ layer      the same handoff through asgiref's in-memory layer: a tiny
 messages   as layer, but the messages are the real http.request and response
            made by asgiref.wsgi_mapping; no checks, no streaming, no
            timeouts.
-receiver   as messages, but every response comes through one receive on one
-           reply prefix, handed to its request's thread by the bridge's own
-           reply dispatcher, as the bridge must.
 bridge     asgiref serve, all of it.
 
     python benchmarks/bridge_floor.py [--seconds 5] [--connections 32]
@@ -38,7 +35,7 @@ from http_bridge import THREADS, free_port, load, start
 from tables import print_table
 
 WORKERS = 4
-MODES = ("direct", "handoff", "layer", "messages", "receiver", "bridge")
+MODES = ("direct", "handoff", "layer", "messages", "bridge")
 
 
 def run_application(environ):
@@ -78,21 +75,19 @@ def handoff():
     return front
 
 
-def through_layer(make_request, serve_request, respond, one_receiver=False):
+def through_layer(make_request, serve_request, respond):
     """
     A front WSGI application and its workers, handing requests over the
     in-memory layer: ``make_request(environ)`` makes the http.request message
     (``reply_channel`` added here), ``serve_request(message)`` makes the
     response message in a worker, ``respond(message, start_response)`` ends
     the request. Each waitress thread receives on a reply channel of its
-    own, or with ``one_receiver`` all go through the reply dispatcher.
+    own, as the bridge's requests do.
     """
     from asgiref.inmemory import ChannelLayer
-    from asgiref.wsgi import _ReplyDispatcher
     layer = ChannelLayer()
     serial = itertools.count()
     local = threading.local()
-    replies = _ReplyDispatcher(layer, "floor.reply!") if one_receiver else None
 
     def work():
         while True:
@@ -102,13 +97,6 @@ def through_layer(make_request, serve_request, respond, one_receiver=False):
 
     def front(environ, start_response):
         message = make_request(environ)
-        if replies is not None:
-            message["reply_channel"] = reply_channel = "floor.reply!%d" % next(serial)
-            mailbox = replies.expect(reply_channel)
-            layer.send("http.request", message)
-            response = replies.next_message(mailbox, 60)
-            replies.forget(reply_channel)
-            return respond(response, start_response)
         if not hasattr(local, "reply_channel"):
             local.reply_channel = "floor.reply%d" % next(serial)
         message["reply_channel"] = local.reply_channel
@@ -145,7 +133,7 @@ def tiny_messages():
     return through_layer(make_request, serve_request, respond)
 
 
-def real_messages(one_receiver=False):
+def real_messages():
     from asgiref.wsgi_mapping import (
         headers_from_wsgi, headers_to_wsgi, request_from_environ, status_code, status_line, wsgi_environ)
 
@@ -163,14 +151,13 @@ def real_messages(one_receiver=False):
         start_response(status_line(message["status"]), headers_to_wsgi(message["headers"]))
         return [message["content"]]
 
-    return through_layer(make_request, serve_request, respond, one_receiver)
+    return through_layer(make_request, serve_request, respond)
 
 
 SERVERS = {
     "handoff": handoff,
     "layer": tiny_messages,
     "messages": real_messages,
-    "receiver": lambda: real_messages(one_receiver=True),
 }
 
 
