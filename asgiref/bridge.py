@@ -63,7 +63,8 @@ class ReplyPrefixes(object):
     once, made on demand, reused for ever. Safe from any thread.
     """
 
-    def __init__(self):
+    def __init__(self, name="http.response."):
+        self.name = name
         self._free = []
         self._serial = itertools.count()
 
@@ -72,7 +73,7 @@ class ReplyPrefixes(object):
         try:
             prefix = self._free.pop()
         except IndexError:
-            prefix = "http.response.%s!" % random_name_part()
+            prefix = "%s%s!" % (self.name, random_name_part())
         return prefix, "%s%d" % (prefix, next(self._serial))
 
     def give_back(self, prefix):
