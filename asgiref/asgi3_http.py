@@ -169,8 +169,10 @@ class HttpRelay(object):
             return await self._error(502, "The application sent a malformed response.")
         if message is None:
             return await self._error(504, "The application did not respond in time.")
+        # A value's surrounding blanks are not part of it (RFC 7230), and
+        # strict servers refuse them (Django's cookies start with one).
         await self.send({"type": "http.response.start", "status": message["status"],
-                         "headers": message.get("headers", [])})
+                         "headers": [(name, value.strip()) for name, value in message.get("headers", ())]})
         while True:
             more = bool(message.get("more_content"))
             await self.send({"type": "http.response.body", "body": message.get("content", b""), "more_body": more})

@@ -37,3 +37,12 @@ class Uvicorn(object):
         self.server.should_exit = True
         self.thread.join(10)
         assert not self.thread.is_alive(), "uvicorn did not stop"
+
+
+def mounted(app, prefix):
+    """``app`` mounted under the URL ``prefix``, as a proxy that passes the full path says it."""
+    async def under_prefix(scope, receive, send):
+        if scope["type"] in ("http", "websocket"):
+            scope = dict(scope, root_path=prefix)
+        await app(scope, receive, send)
+    return under_prefix
