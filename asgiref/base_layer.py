@@ -9,6 +9,7 @@ import fnmatch
 import numbers
 import os
 import re
+import sys
 import warnings
 
 import six
@@ -231,11 +232,14 @@ def random_name_part():
 
 
 def check_positive_number(what, value):
-    """``value`` if it is a number above 0; otherwise TypeError or ValueError naming ``what``."""
+    """``value`` if it is a finite number above 0; otherwise TypeError or ValueError naming ``what``."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError("%s must be a number, not %s %r" % (what, type(value).__name__, value))
-    if not value > 0:
-        raise ValueError("%s must be above 0, not %r" % (what, value))
+    # Infinity and NaN would pass for "forever" until a timed wait or a clock
+    # sum overflows on them; NaN fails every comparison.
+    if not 0 < value <= sys.float_info.max:
+        rule = "above 0" if value <= 0 else "a finite number above 0"
+        raise ValueError("%s must be %s, not %r" % (what, rule, value))
     return value
 
 

@@ -29,6 +29,9 @@ from .inmemory import ChannelLayer
 from .wsgi import AsgiToWsgiAdapter, WsgiToAsgiAdapter
 
 _SIZE_SUFFIXES = {"k": 1024, "m": 1024 ** 2, "g": 1024 ** 3}
+_INFINITY = float("inf")
+# Beyond this a timed wait overflows (Python 2's waits poll: no limit there).
+_LONGEST_WAIT = getattr(threading, "TIMEOUT_MAX", _INFINITY)
 
 
 class UsageError(Exception):
@@ -125,7 +128,12 @@ def _parser():
                              help="HTTP server threads, each holding one request (default: %(default)s)")
             sub.add_argument("--max-body", type=_size, default=1024 ** 3, metavar="BYTES",
                              help="largest request body accepted, e.g. 10M or 1G; larger ones get 413 "
-                                  "(default: 1G)")
+                                  "before they are read (default: 1G)")
+            sub.add_argument("--connection-limit", type=_positive, default=100, metavar="N",
+                             help="most client connections open at once; more wait to be accepted "
+                                  "(default: %(default)s)")
+            sub.add_argument("--channel-timeout", type=_positive, default=120, metavar="SECONDS",
+                             help="close a connection idle this many whole seconds (default: %(default)s)")
         if has_app:
             sub.add_argument("--workers", type=_positive, default=4,
                              help="worker threads running the application (default: %(default)s)")
@@ -171,8 +179,12 @@ def _seconds(text):
         seconds = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError("%r is not a number of seconds" % text)
+    if not -_INFINITY < seconds < _INFINITY:
+        raise argparse.ArgumentTypeError("must be a finite number of seconds, not %s" % text)
     if not seconds > 0:
         raise argparse.ArgumentTypeError("must be above 0, not %s" % text)
+    if seconds > _LONGEST_WAIT:
+        raise argparse.ArgumentTypeError("must be at most %d seconds, not %s" % (_LONGEST_WAIT, text))
     return seconds
 
 
@@ -280,7 +292,9 @@ def _redis_layer():
 def _http_server(application, arguments):
     from .http_server import HttpServer
     try:
-        return HttpServer(application, host=arguments.host, port=arguments.port, threads=arguments.threads)
+        return HttpServer(application, host=arguments.host, port=arguments.port, threads=arguments.threads,
+                          max_body_size=arguments.max_body, connection_limit=arguments.connection_limit,
+                          channel_timeout=arguments.channel_timeout)
     except ImportError as error:
         raise UsageError(error)
     except (OSError, IOError) as error:

@@ -15,15 +15,25 @@ access_log = logging.getLogger("asgiref.access")
 
 _clock = getattr(time, "monotonic", time.time)
 
+# waitress's default number of seconds between looks for idle connections.
+_CLEANUP_INTERVAL = 30
+
 
 class HttpServer(object):
     """
     A threaded waitress server for ``application`` on ``host:port`` (port 0:
     any free port). Raises ImportError without waitress and OSError when the
     address cannot be listened on.
+
+    waitress itself answers 413 to a request whose body is over
+    ``max_body_size`` bytes, before reading it. It holds at most
+    ``connection_limit`` client connections (more wait to be accepted) and
+    closes a connection idle for ``channel_timeout`` seconds (both waitress's
+    defaults).
     """
 
-    def __init__(self, application, host="127.0.0.1", port=8000, threads=8):
+    def __init__(self, application, host="127.0.0.1", port=8000, threads=8, max_body_size=1024 ** 3,
+                 connection_limit=100, channel_timeout=120):
         try:
             from waitress import wasyncore
             from waitress.server import create_server
@@ -33,7 +43,15 @@ class HttpServer(object):
         # Logging is decided once: with access logs off, requests pay nothing for them.
         self.application = _AccessLog(application) if access_log.isEnabledFor(logging.INFO) else application
         # Bound here, so a failure leaves nothing of waitress's half made.
-        self._server = create_server(self.application, sockets=[_listening_socket(host, port)], threads=threads)
+        self._server = create_server(
+            self.application, sockets=[_listening_socket(host, port)], threads=threads,
+            # waitress refuses a body of max_request_body_size bytes or more.
+            max_request_body_size=max_body_size + 1,
+            channel_timeout=channel_timeout,
+            # Idle connections are looked for this often: at least once per channel_timeout.
+            cleanup_interval=min(_CLEANUP_INTERVAL, channel_timeout))
+        # waitress counts its listening socket and its wake-up pipe as connections.
+        self._server.adj.connection_limit = connection_limit + len(self._server._map)
         self._stopping = threading.Event()
         self.host = host
         self.port = int(self._server.effective_port)

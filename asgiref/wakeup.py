@@ -58,4 +58,5 @@ if six.PY2:
         return True
 else:
     def _acquire(lock, timeout):
-        return lock.acquire(True, max(0, timeout))
+        # A longer timed wait raises OverflowError; the callers loop to their deadline.
+        return lock.acquire(True, min(max(0, timeout), threading.TIMEOUT_MAX))

@@ -208,6 +208,33 @@ def test_sigterm_lets_a_slow_request_finish_then_exits_0(command):
     assert running.wait() == 0
 
 
+def test_max_body_reaches_waitress_so_an_announced_oversize_body_is_refused_unread(command):
+    running = command("serve", "cli_apps:application", "--port", "0", "--max-body", "1K")
+    sock = socket.create_connection(("127.0.0.1", running.port()), timeout=10)
+    # 200 MB announced, none sent: waitress answers without waiting for them.
+    sock.sendall(b"POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 209715200\r\n\r\n")
+    answer = sock.recv(65536)
+    sock.close()
+    assert answer.startswith(b"HTTP/1.1 413 ")
+    assert get(running.port(), "/upload", method="POST", body=b"x" * 1024)[2] == echoed(
+        "POST", "/upload", "", b"x" * 1024)
+    assert running.stop() == 0
+
+
+def test_connection_limit_and_channel_timeout_reach_waitress(command):
+    running = command("serve", "cli_apps:application", "--port", "0", "--connection-limit", "1",
+                      "--channel-timeout", "1")
+    port = running.port()
+    idle = http_client.HTTPConnection("127.0.0.1", port, timeout=30)
+    assert get(port, "/idle", connection=idle)[2] == echoed("GET", "/idle", "")
+    # The one connection allowed is taken; the next is served once the idle
+    # one is closed for its inactivity.
+    assert get(port, "/next")[2] == echoed("GET", "/next", "")
+    assert idle.sock.recv(1) == b""
+    idle.close()
+    assert running.stop() == 0
+
+
 # Two processes over a cross-process layer.
 
 def test_interface_and_worker_processes_serve_together_over_a_shared_layer(command):
@@ -255,7 +282,12 @@ def test_the_halves_refuse_the_in_memory_layer(command, half):
     (["serve", "--workers", "0"], r"argument --workers: must be at least 1, not 0"),
     (["serve", "--threads", "many"], r"argument --threads: 'many' is not a whole number"),
     (["serve", "--timeout", "-1"], r"argument --timeout: must be above 0, not -1"),
+    (["serve", "--timeout", "inf"], r"argument --timeout: must be a finite number of seconds, not inf"),
+    (["serve", "--timeout", "nan"], r"argument --timeout: must be a finite number of seconds, not nan"),
+    (["interface", "--timeout", "1e400"], r"argument --timeout: must be a finite number of seconds, not 1e400"),
     (["serve", "--max-body", "10X"], r"argument --max-body: '10X' is not a size in bytes"),
+    (["serve", "--connection-limit", "0"], r"argument --connection-limit: must be at least 1, not 0"),
+    (["interface", "--channel-timeout", "0.5"], r"argument --channel-timeout: '0.5' is not a whole number"),
     (["serve", "--log-level", "LOUD"], r"argument --log-level: 'LOUD' is not DEBUG, INFO, WARNING or ERROR"),
     (["serve", "--layer-option", "novalue"], r"argument --layer-option: 'novalue' is not KEY=VALUE"),
     (["serve", "--layer-option", "2x=1"], r"argument --layer-option: '2x=1' is not KEY=VALUE"),
@@ -271,6 +303,14 @@ def test_a_bad_argument_is_one_line_and_exit_code_2(command, arguments, message)
     assert len(running.lines) == 1, running.lines
     assert running.lines[0].startswith("asgiref: error: ")
     assert re.search(message, running.lines[0]), running.lines[0]
+
+
+@pytest.mark.skipif(not hasattr(threading, "TIMEOUT_MAX"), reason="Python 2's timed waits poll: no longest wait")
+def test_a_timeout_longer_than_a_thread_can_wait_is_refused(command):
+    running = command("serve", "--timeout", "1e300")
+    assert running.wait() == 2
+    assert running.lines == ["asgiref: error: argument --timeout: must be at most %d seconds, not 1e300 "
+                             "(see asgiref serve --help)" % threading.TIMEOUT_MAX]
 
 
 def test_a_port_in_use_is_one_line_and_exit_code_2(command):
@@ -290,6 +330,15 @@ def test_a_port_in_use_is_one_line_and_exit_code_2(command):
 def test_help_explains_every_option():
     output = subprocess.check_output([sys.executable, "-m", "asgiref", "serve", "--help"]).decode("utf-8")
     for option in ("--host", "--port", "--workers", "--threads", "--layer ", "--layer-option", "--timeout",
-                   "--max-body", "--log-level"):
+                   "--max-body", "--connection-limit", "--channel-timeout", "--log-level"):
         assert option in output
     assert "default: 127.0.0.1" in output and "default: 8000" in output
+    # waitress's own defaults.
+    assert "connections open at once; more wait to be accepted (default: 100)" in " ".join(output.split())
+    assert "idle this many whole seconds (default: 120)" in " ".join(output.split())
+
+
+def test_interface_takes_the_http_options_too():
+    output = subprocess.check_output([sys.executable, "-m", "asgiref", "interface", "--help"]).decode("utf-8")
+    for option in ("--max-body", "--connection-limit", "--channel-timeout", "--threads"):
+        assert option in output

@@ -18,6 +18,13 @@ def hello(environ, start_response):
     return [b"hello ", environ["PATH_INFO"].encode("latin-1")]
 
 
+def kept_alive(environ, start_response):
+    """hello with a Content-Length: its connection stays open for the next request."""
+    body = b"hello " + environ["PATH_INFO"].encode("latin-1")
+    start_response(str("200 OK"), [(str("Content-Length"), str(len(body)))])
+    return [body]
+
+
 def serve_in_thread(server, drain_timeout=10):
     result = []
     thread = threading.Thread(target=lambda: result.append(server.serve(drain_timeout)))
@@ -113,6 +120,83 @@ def test_a_stop_gives_up_after_the_drain_timeout():
     assert result == [False]
     # The stuck request was cut short: no response reached the client.
     assert len(answers) == 1 and isinstance(answers[0], Exception)
+
+
+def raw_request(port, head, timeout=10):
+    """Send ``head`` (a request without its body) on a new socket; return the socket."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    sock.sendall(head)
+    return sock
+
+
+def read_all(sock):
+    """What the server sends until it closes the connection."""
+    data = []
+    while True:
+        chunk = sock.recv(65536)
+        if not chunk:
+            return b"".join(data)
+        data.append(chunk)
+
+
+def test_a_body_over_max_body_size_gets_413_from_waitress_before_it_is_read():
+    called = []
+
+    def reading(environ, start_response):
+        called.append(environ["wsgi.input"].read())
+        start_response(str("200 OK"), [])
+        return [b"read %d" % len(called[-1])]
+
+    server = HttpServer(reading, port=0, threads=2, max_body_size=1000)
+    thread, _ = serve_in_thread(server)
+    try:
+        connection = http_client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+        connection.request("POST", "/", body=b"x" * 1000)
+        assert connection.getresponse().read() == b"read 1000"
+        # 200 MB announced, none sent: the answer comes without waiting for them.
+        sock = raw_request(server.port, b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 209715200\r\n\r\n")
+        answer = read_all(sock)
+        sock.close()
+    finally:
+        server.stop()
+        thread.join(10)
+    assert answer.startswith(b"HTTP/1.1 413 ")
+    assert b"\r\nConnection: close\r\n" in answer
+    assert called == [b"x" * 1000]
+
+
+def test_beyond_connection_limit_a_connection_waits_until_another_closes():
+    server = HttpServer(kept_alive, port=0, threads=2, connection_limit=1)
+    thread, _ = serve_in_thread(server)
+    try:
+        first = http_client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+        first.request("GET", "/first")
+        assert first.getresponse().read() == b"hello /first"
+        waiting = raw_request(server.port, b"GET /second HTTP/1.0\r\n\r\n", timeout=1)
+        with pytest.raises(socket.timeout):
+            waiting.recv(1)
+        first.close()
+        waiting.settimeout(10)
+        answer = read_all(waiting)
+        waiting.close()
+    finally:
+        server.stop()
+        thread.join(10)
+    assert answer.startswith(b"HTTP/1.0 200 ") and answer.endswith(b"hello /second")
+
+
+def test_an_idle_connection_is_closed_after_channel_timeout():
+    server = HttpServer(kept_alive, port=0, threads=2, channel_timeout=1)
+    thread, _ = serve_in_thread(server)
+    try:
+        sock = raw_request(server.port, b"GET /idle HTTP/1.1\r\nHost: x\r\n\r\n", timeout=30)
+        answer = read_all(sock)
+        sock.close()
+    finally:
+        server.stop()
+        thread.join(10)
+    # The keep-alive response, then the server closes the idle connection.
+    assert answer.startswith(b"HTTP/1.1 200 ") and answer.endswith(b"hello /idle")
 
 
 def test_an_address_in_use_is_an_os_error():

@@ -58,6 +58,8 @@ def test_defaults():
     ({"max_message_size": 1.5}, TypeError, "max_message_size must be an integer"),
     ({"receive_timeout": 0}, ValueError, "receive_timeout must be above 0"),
     ({"receive_timeout": None}, TypeError, "receive_timeout must be a number"),
+    ({"receive_timeout": float("inf")}, ValueError, "receive_timeout must be a finite number above 0, not inf"),
+    ({"receive_timeout": float("nan")}, ValueError, "receive_timeout must be a finite number above 0, not nan"),
     ({"capacity": -1}, ValueError, "capacity must be at least 1"),
 ])
 def test_bad_constructor_arguments(keywords, error, text):
@@ -208,6 +210,15 @@ def test_a_blocked_receive_wakes_when_another_thread_sends():
     assert result == [("wanted", {"n": 1})]
     # Woken by the send, not by the 30 s timeout.
     assert time.time() - started < 10
+
+
+def test_a_receive_timeout_beyond_the_longest_thread_wait_blocks_until_a_send():
+    layer = ChannelLayer(receive_timeout=1e300)
+    thread, result = in_thread(layer.receive, ["wanted"], True)
+    time.sleep(0.1)
+    layer.send("wanted", {"n": 1})
+    thread.join(10)
+    assert result == [("wanted", {"n": 1})]
 
 
 def test_a_blocked_prefix_receive_wakes_on_any_local_channel():

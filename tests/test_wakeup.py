@@ -74,3 +74,14 @@ def test_a_ring_after_the_timeout_counts_once():
     assert waiting(wakeup, outer, 0.05) == (False, True)
     wakeup.ring()
     assert waiting(wakeup, outer, 10) == (True, True)
+
+
+def test_a_timeout_longer_than_the_longest_thread_wait_still_sleeps_until_rung():
+    # Beyond threading.TIMEOUT_MAX a lock's timed acquire raises OverflowError.
+    wakeup, outer = Wakeup(), threading.Lock()
+    thread, result = in_thread(waiting, wakeup, outer, 1e300)
+    time.sleep(0.05)
+    with outer:
+        wakeup.ring()
+    thread.join(5)
+    assert result == [(True, True)]

@@ -222,3 +222,20 @@ def test_a_disconnect_is_seen_while_every_worker_is_busy():
         assert layer.global_statistics()["messages_pending"] == 0
     finally:
         worker.stop()
+
+
+@pytest.mark.parametrize("keyword", ["response_timeout", "send_timeout"])
+@pytest.mark.parametrize("value", [float("inf"), float("nan")])
+def test_a_timeout_that_is_not_finite_is_refused_by_name(layer, keyword, value):
+    with pytest.raises(ValueError) as error:
+        WsgiToAsgiAdapter(layer, **{keyword: value})
+    assert "%s must be a finite number above 0" % keyword in str(error.value)
+
+
+@pytest.mark.parametrize("keyword", ["body_timeout", "send_timeout"])
+@pytest.mark.parametrize("value", [float("inf"), float("nan")])
+def test_a_worker_timeout_that_is_not_finite_is_refused_by_name(layer, keyword, value):
+    with pytest.raises(ValueError) as error:
+        AsgiToWsgiAdapter(None, layer, **{keyword: value})
+    assert "%s must be a finite number above 0" % keyword in str(error.value)
+
