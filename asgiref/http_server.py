@@ -7,7 +7,9 @@ imported only when a server is made. Every string here is a WSGI native
 string, so there are no unicode_literals.
 """
 import logging
+import os
 import socket
+import stat
 import threading
 import time
 
@@ -22,7 +24,7 @@ _CLEANUP_INTERVAL = 30
 class HttpServer(object):
     """
     A threaded waitress server for ``application`` on ``host:port`` (port 0:
-    any free port). Raises ImportError without waitress and OSError when the
+    any free port), or on the Unix socket ``unix_socket``. Raises ImportError without waitress and OSError when the
     address cannot be listened on.
 
     waitress itself answers 413 to a request whose body is over
@@ -33,7 +35,7 @@ class HttpServer(object):
     """
 
     def __init__(self, application, host="127.0.0.1", port=8000, threads=8, max_body_size=1024 ** 3,
-                 connection_limit=100, channel_timeout=120):
+                 connection_limit=100, channel_timeout=120, unix_socket=None):
         try:
             from waitress import wasyncore
             from waitress.server import create_server
@@ -44,7 +46,7 @@ class HttpServer(object):
         self.application = _AccessLog(application) if access_log.isEnabledFor(logging.INFO) else application
         # Bound here, so a failure leaves nothing of waitress's half made.
         self._server = create_server(
-            self.application, sockets=[_listening_socket(host, port)], threads=threads,
+            self.application, sockets=[listening_socket(host, port, unix_socket)], threads=threads,
             # waitress refuses a body of max_request_body_size bytes or more.
             max_request_body_size=max_body_size + 1,
             channel_timeout=channel_timeout,
@@ -54,10 +56,13 @@ class HttpServer(object):
         self._server.adj.connection_limit = connection_limit + len(self._server._map)
         self._stopping = threading.Event()
         self.host = host
-        self.port = int(self._server.effective_port)
+        self.unix_socket = unix_socket
+        self.port = None if unix_socket else int(self._server.effective_port)
 
     @property
     def url(self):
+        if self.unix_socket:
+            return "unix:%s" % self.unix_socket
         host = "[%s]" % self.host if ":" in self.host else self.host
         return "http://%s:%d/" % (host, self.port)
 
@@ -86,6 +91,8 @@ class HttpServer(object):
         drained = not self._busy()
         server.task_dispatcher.shutdown()
         self._wasyncore.close_all(server._map)
+        if self.unix_socket and os.path.exists(self.unix_socket):
+            os.unlink(self.unix_socket)
         return drained
 
     def _loop_once(self):
@@ -97,11 +104,18 @@ class HttpServer(object):
         return any(channel.requests or channel.writable() for channel in self._server.active_channels.values())
 
 
-def _listening_socket(host, port):
-    family, kind, protocol, _, address = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)[0]
+def listening_socket(host, port, unix_socket=None):
+    """A socket listening on ``host:port``, or on the Unix socket path ``unix_socket`` (replacing a stale one)."""
+    if unix_socket:
+        if os.path.exists(unix_socket) and stat.S_ISSOCK(os.stat(unix_socket).st_mode):
+            os.unlink(unix_socket)
+        family, kind, protocol, address = socket.AF_UNIX, socket.SOCK_STREAM, 0, unix_socket
+    else:
+        family, kind, protocol, _, address = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)[0]
     listener = socket.socket(family, kind, protocol)
     try:
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if not unix_socket:
+            listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         listener.bind(address)
         listener.listen(1024)
     except BaseException:

@@ -223,7 +223,7 @@ def test_max_body_reaches_waitress_so_an_announced_oversize_body_is_refused_unre
 
 def test_connection_limit_and_channel_timeout_reach_waitress(command):
     running = command("serve", "cli_apps:application", "--port", "0", "--connection-limit", "1",
-                      "--channel-timeout", "1")
+                      "--channel-timeout", "1", "--server", "waitress")
     port = running.port()
     idle = http_client.HTTPConnection("127.0.0.1", port, timeout=30)
     assert get(port, "/idle", connection=idle)[2] == echoed("GET", "/idle", "")
@@ -244,7 +244,7 @@ def test_interface_and_worker_processes_serve_together_over_a_shared_layer(comma
     worker = command("worker", "cli_apps:application", "--workers", "2", *layer)
     worker.wait_for_line("asgiref: worker serving cli_apps:application from shared_layer.SharedLayer "
                          "with 2 worker threads")
-    line = interface.wait_for_line(r"asgiref: interface at (http://127\.0\.0\.1:(\d+)/), sending requests over "
+    line = interface.wait_for_line(r"asgiref: interface at (http://127\.0\.0\.1:(\d+)/) \(waitress\), sending requests over "
                                    r"shared_layer\.SharedLayer")
     http_port = int(line.group(2))
     body = os.urandom(100 * 1024)
@@ -334,7 +334,7 @@ def test_help_explains_every_option():
         assert option in output
     assert "default: 127.0.0.1" in output and "default: 8000" in output
     # waitress's own defaults.
-    assert "connections open at once; more wait to be accepted (default: 100)" in " ".join(output.split())
+    assert "connections open at once; more wait to be accepted (uvicorn: are answered 503) (default: 100)" in " ".join(output.split())
     assert "idle this many whole seconds (default: 120)" in " ".join(output.split())
 
 
