@@ -26,8 +26,13 @@ setup(
     python_requires=">=2.7, !=3.0.*, !=3.1.*, !=3.2.*, !=3.3.*, !=3.4.*, !=3.5.*",
     install_requires=["six"],
     extras_require={
-        # The HTTP server of the asgiref command.
-        "serve": ["waitress"],
+        # The HTTP servers of the asgiref command: waitress everywhere, and
+        # on Python 3.9+ uvicorn with websockets for the ASGI 3 front.
+        "serve": [
+            "waitress>=1.4,<4",
+            "uvicorn>=0.30,<1; python_version >= '3.9'",
+            "websockets>=13,<18; python_version >= '3.9'",
+        ],
         # receive_twisted of the in-memory layer (Daphne 1.4 needs 17.1 or later).
         "twisted": ["twisted>=17.1"],
         # asgiref.redis: redis-py (the newest each Python runs, as tested),
