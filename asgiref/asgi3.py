@@ -7,6 +7,9 @@ over the layer as ASGI 1 messages, and the replies are relayed back.
 Python 3.9+ only; Python 2.7 to 3.8 keep the waitress front
 (:class:`asgiref.wsgi.WsgiToAsgiAdapter`).
 """
+import asyncio
+
+from .asgi3_consumers import consume
 from .asgi3_http import HttpRelay
 from .asgi3_websocket import WebSocketRelay
 from .base_layer import check_positive_int, check_positive_number
@@ -32,10 +35,15 @@ class ChannelLayerApplication(object):
     A WebSocket handshake waits up to ``connect_timeout`` seconds for the
     application's answer (none: refused); a frame the layer will not take
     within ``send_timeout`` seconds closes the connection with 1013.
+
+    ``consumers`` (an :class:`asgiref.consumers.Consumers`, not started) run
+    on the server's event loop from the ASGI lifespan's startup to its
+    shutdown: the fastest way to serve consumers in-process, for consumers
+    that never block (a blocking one stalls every connection meanwhile).
     """
 
     def __init__(self, channel_layer, channel="http.request", response_timeout=60, max_body_size=1024 ** 3,
-                 body_chunk_size=64 * 1024, send_timeout=60, connect_timeout=5):
+                 body_chunk_size=64 * 1024, send_timeout=60, connect_timeout=5, consumers=None):
         if "async" not in getattr(channel_layer, "extensions", ()):
             raise TypeError("%s has no receive_async (the 'async' extension), which the ASGI 3 front needs"
                             % type(channel_layer).__name__)
@@ -49,6 +57,7 @@ class ChannelLayerApplication(object):
         self.connect_timeout = check_positive_number("connect_timeout", connect_timeout)
         self.prefixes = ReplyPrefixes()
         self.socket_prefixes = ReplyPrefixes("websocket.send.")
+        self.consumers = consumers
 
     async def __call__(self, scope, receive, send):
         kind = scope["type"]
@@ -57,17 +66,21 @@ class ChannelLayerApplication(object):
         elif kind == "websocket":
             await WebSocketRelay(self, scope, receive, send).run()
         elif kind == "lifespan":
-            await _lifespan(receive, send)
+            await self._lifespan(receive, send)
         else:
             raise ValueError("ChannelLayerApplication serves http and websocket, not %r" % kind)
 
-
-async def _lifespan(receive, send):
-    # Nothing to start or stop: the layer and its workers are the caller's.
-    while True:
-        event = await receive()
-        if event["type"] == "lifespan.startup":
-            await send({"type": "lifespan.startup.complete"})
-        elif event["type"] == "lifespan.shutdown":
-            await send({"type": "lifespan.shutdown.complete"})
-            return
+    async def _lifespan(self, receive, send):
+        # The layer and its worker threads are the caller's; only consumers on this loop start here.
+        consuming = None
+        while True:
+            event = await receive()
+            if event["type"] == "lifespan.startup":
+                if self.consumers is not None:
+                    consuming = asyncio.ensure_future(consume(self.consumers))
+                await send({"type": "lifespan.startup.complete"})
+            elif event["type"] == "lifespan.shutdown":
+                if consuming is not None:
+                    consuming.cancel()
+                await send({"type": "lifespan.shutdown.complete"})
+                return

@@ -69,9 +69,14 @@ def serve(arguments):
     if arguments.app is not None or "http.request" not in routes:
         application = _application(arguments.app, layer, live_path=live and LIVE_PATH)
         started.append(AsgiToWsgiAdapter(application, layer))
-    if routes:
+    on_loop = None
+    if arguments.consumers_on_loop:
+        if not routes or live is not None or server_name != "uvicorn":
+            raise UsageError("--consumers-on-loop needs --consumers and --server uvicorn")
+        on_loop = Consumers(routes, layer)
+    elif routes:
         started.append(Consumers(routes, layer))
-    server = _http_server(layer, arguments, server_name)
+    server = _http_server(layer, arguments, server_name, on_loop)
     for workers in started:
         workers.start(arguments.workers)
     if live is not None:
@@ -166,6 +171,9 @@ def _parser():
                              help="ASGI 1 consumers to run in worker threads too: a dict of channel name -> "
                                   "consumer(message, channel_layer), e.g. chat.consumers:routes (a module alone "
                                   "means module:routes)")
+            sub.add_argument("--consumers-on-loop", action="store_true",
+                             help="run the --consumers on uvicorn's event loop instead of worker threads: "
+                                  "fastest, for consumers that never block")
         sub.add_argument("--timeout", type=_seconds, default=60.0,
                          help="seconds to wait for a response (then 504), and for requests in flight "
                               "when stopping (default: %(default)s)")
@@ -350,8 +358,11 @@ def _uvicorn_runs():
     return True
 
 
-def _http_server(layer, arguments, server_name):
-    """The front: uvicorn with the ASGI 3 front, or waitress with the WSGI front, with the same options."""
+def _http_server(layer, arguments, server_name, consumers=None):
+    """
+    The front: uvicorn with the ASGI 3 front (and ``consumers`` on its
+    loop), or waitress with the WSGI front, with the same options.
+    """
     where = dict(host=arguments.host, port=arguments.port, unix_socket=arguments.unix_socket,
                  connection_limit=arguments.connection_limit, channel_timeout=arguments.channel_timeout)
     try:
@@ -359,7 +370,7 @@ def _http_server(layer, arguments, server_name):
             from .asgi3 import ChannelLayerApplication
             from .uvicorn_server import UvicornServer
             front = ChannelLayerApplication(layer, response_timeout=arguments.timeout,
-                                            max_body_size=arguments.max_body)
+                                            max_body_size=arguments.max_body, consumers=consumers)
             return UvicornServer(front, **where)
         from .http_server import HttpServer
         front = WsgiToAsgiAdapter(layer, response_timeout=arguments.timeout, max_body_size=arguments.max_body)

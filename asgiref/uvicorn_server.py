@@ -36,7 +36,7 @@ class UvicornServer(object):
         if access_log.isEnabledFor(logging.INFO):
             application = AccessLog(application)
         config = uvicorn.Config(
-            application, log_config=None, lifespan="off", access_log=False,
+            application, log_config=None, lifespan="on", access_log=False,
             limit_concurrency=connection_limit and connection_limit + 1, timeout_keep_alive=channel_timeout, server_header=False)
         self._server = uvicorn.Server(config)
 

@@ -16,7 +16,8 @@ sending a message and waiting for its echo, in a loop):
 
 * floor: uvicorn running a native ASGI 3 echo application;
 * in-process: ``asgiref serve --consumers asgi3_apps:routes`` (consumers in
-  worker threads on the in-memory layer);
+  worker threads on the in-memory layer), and the same with
+  ``--consumers-on-loop`` (consumers on uvicorn's event loop);
 * Redis: ``asgiref interface --layer redis://...`` and the consumers in
   another process over the Redis layer (a throwaway redis-server).
 
@@ -123,7 +124,7 @@ def run_websocket(connections, seconds):
                               "--dir", directory], stdout=subprocess.DEVNULL)
     redis_url = "redis://127.0.0.1:%d/0" % redis_port
     processes = []
-    ports = dict((side, free_port()) for side in ("floor", "in-process", "redis"))
+    ports = dict((side, free_port()) for side in ("floor", "in-process", "on-loop", "redis"))
     try:
         time.sleep(0.5)
         processes.append(start([sys.executable, "asgi3_apps.py", "echo", str(ports["floor"])], ports["floor"]))
@@ -131,6 +132,10 @@ def run_websocket(connections, seconds):
             sys.executable, "-m", "asgiref", "serve", "--consumers", "asgi3_apps:routes", "--server", "uvicorn",
             "--port", str(ports["in-process"]), "--workers", "2", "--log-level", "WARNING",
             "--connection-limit", "1000"], ports["in-process"]))
+        processes.append(start([
+            sys.executable, "-m", "asgiref", "serve", "--consumers", "asgi3_apps:routes", "--consumers-on-loop",
+            "--server", "uvicorn", "--port", str(ports["on-loop"]), "--log-level", "WARNING",
+            "--connection-limit", "1000"], ports["on-loop"]))
         processes.append(start([sys.executable, "asgi3_apps.py", "consumers", redis_url, "2"]))
         processes.append(start([
             sys.executable, "-m", "asgiref", "interface", "--layer", redis_url, "--server", "uvicorn",
@@ -171,7 +176,9 @@ def main():
     print_table(rows)
     print()
     floor = websocket["floor"]
-    names = {"floor": "uvicorn, native ASGI 3 echo (floor)", "in-process": "asgiref serve, consumers in-process",
+    names = {"floor": "uvicorn, native ASGI 3 echo (floor)",
+             "in-process": "asgiref serve, consumers in worker threads",
+             "on-loop": "asgiref serve, consumers on the event loop",
              "redis": "asgiref interface + consumer process, Redis"}
     print_table([("WebSocket echo", "messages/s", "vs floor")] + [
         (names[side], "%.0f" % rate, "%.2fx" % (rate / floor)) for side, rate in websocket.items()])

@@ -336,6 +336,27 @@ def test_a_thousand_concurrent_sockets_lose_nothing():
         server.close()
 
 
+def test_consumers_run_on_the_servers_loop_from_startup_to_shutdown(layer):
+    seen = []
+
+    def echo(message, channel_layer):
+        seen.append(threading.current_thread().name)
+        channel_layer.send(message["reply_channel"], {"text": message["text"].upper()})
+    consumers = Consumers({"websocket.connect": lambda message, channel_layer: channel_layer.send(
+        message["reply_channel"], {"accept": True}), "websocket.receive": echo}, layer)
+    server = Uvicorn(ChannelLayerApplication(layer, consumers=consumers), lifespan="on")
+    try:
+        with connect(server.ws_url + "/") as socket:
+            socket.send("shout")
+            assert socket.recv(WAIT) == "SHOUT"
+        assert seen == [server.thread.name]
+    finally:
+        server.close()
+    assert layer.send("websocket.receive", {"text": "after shutdown"}) is None
+    time.sleep(0.3)
+    assert layer.receive(["websocket.receive"])[1] == {"text": "after shutdown"}
+
+
 def test_a_layer_without_receive_async_is_refused():
     class Synchronous(ChannelLayer):
         extensions = ["groups", "flush", "statistics"]

@@ -381,9 +381,10 @@ def test_a_unix_socket_is_served_and_removed_at_the_end(command, tmp_path):
 
 
 @pytest.mark.skipif(not ASGI3, reason="the ASGI 3 front needs Python 3.9+ and uvicorn")
-def test_a_consumer_module_answers_http_and_websocket(command):
+@pytest.mark.parametrize("where", [[], ["--consumers-on-loop"]])
+def test_a_consumer_module_answers_http_and_websocket(command, where):
     from websockets.sync.client import connect
-    running = command("serve", "--consumers", "cli_apps:routes", "--port", "0", "--server", "uvicorn")
+    running = command("serve", "--consumers", "cli_apps:routes", "--port", "0", "--server", "uvicorn", *where)
     port = running.port()
     assert get(port, "/page")[2] == b"consumed /page"
     with connect("ws://127.0.0.1:%d/chat" % port) as websocket:
@@ -406,6 +407,12 @@ def test_the_demo_page_shows_the_layer_live_over_a_websocket(command):
     assert first["http.request"]["messages_count"] >= 1
     assert later["http.request"]["messages_count"] > first["http.request"]["messages_count"]
     assert running.stop() == 0
+
+
+def test_consumers_on_the_loop_need_consumers_and_uvicorn(command):
+    running = command("serve", "--consumers-on-loop", "--server", "waitress")
+    assert running.wait() == 2
+    assert running.lines == ["asgiref: error: --consumers-on-loop needs --consumers and --server uvicorn"]
 
 
 @pytest.mark.skipif(not ASGI3, reason="the ASGI 3 front needs Python 3.9+ and uvicorn")
