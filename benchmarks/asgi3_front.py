@@ -12,7 +12,8 @@ view (tests/django_site, /whoami/):
 * waitress direct: waitress alone.
 
 WebSocket echo (ws_load.py, a separate process; CONNECTIONS clients each
-sending a message and waiting for its echo, in a loop):
+sending a message and waiting for its echo, in a loop; each side three
+times, interleaved, the best run kept):
 
 * floor: uvicorn running a native ASGI 3 echo application;
 * in-process: ``asgiref serve --consumers asgi3_apps:routes`` (consumers in
@@ -143,7 +144,7 @@ def run_websocket(connections, seconds):
         for side in ports:
             ws_rate(ports[side], connections, 1)
         results = {}
-        for _ in range(2):
+        for _ in range(3):
             for side in ports:
                 results[side] = max(results.get(side, 0), ws_rate(ports[side], connections, seconds))
         return results
@@ -165,8 +166,9 @@ def main():
     websocket = run_websocket(arguments.connections, arguments.seconds)
 
     print("Python %s, uvicorn %s, %d worker threads / a2wsgi workers / waitress threads, %d connections, "
-          "%ds per run, shared 2-core machine" % (sys.version.split()[0], uvicorn.__version__, THREADS,
-                                                  arguments.connections, arguments.seconds))
+          "%ds per run, 2-core machine, load average %.1f at the end" % (
+              sys.version.split()[0], uvicorn.__version__, THREADS, arguments.connections, arguments.seconds,
+              os.getloadavg()[0]))
     rows = [("app", "side", "req/s", "vs a2wsgi", "p50", "p99", "p99 vs a2wsgi")]
     for name in APPS:
         reference = http[name]["uvicorn + a2wsgi"]
