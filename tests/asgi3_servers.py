@@ -1,4 +1,9 @@
-"""What the tests of the ASGI 3 front share: uvicorn on a free port in a thread of this process."""
+"""
+What the tests of the ASGI 3 front share: uvicorn on a free port in a
+thread of this process, and WebSocket clients (Python 3.9+ only: the test
+modules import this one after skipping older Pythons).
+"""
+import asyncio
 import socket
 import threading
 import time
@@ -46,3 +51,25 @@ def mounted(app, prefix):
             scope = dict(scope, root_path=prefix)
         await app(scope, receive, send)
     return under_prefix
+
+
+async def open_all_then_send(url, count):
+    """
+    Open ``count`` sockets at ``url`` + ``/N``; once all are open, each sends
+    ``message N`` and waits for one answer. Return the answers, in order.
+    """
+    from websockets.asyncio.client import connect
+    opened, go = [], asyncio.Event()
+
+    async def one(number):
+        async with connect("%s/%d" % (url, number), open_timeout=60) as socket:
+            opened.append(number)
+            await go.wait()
+            await socket.send("message %d" % number)
+            return await asyncio.wait_for(socket.recv(), 60)
+
+    sockets = [asyncio.ensure_future(one(number)) for number in range(count)]
+    while len(opened) < count and not any(socket.done() for socket in sockets):
+        await asyncio.sleep(0.05)
+    go.set()
+    return await asyncio.gather(*sockets)

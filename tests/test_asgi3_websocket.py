@@ -16,14 +16,13 @@ pytest.importorskip("websockets")
 
 import asyncio  # noqa: E402
 
-import websockets.asyncio.client  # noqa: E402
 from websockets.exceptions import ConnectionClosed, InvalidStatus  # noqa: E402
 from websockets.sync.client import connect  # noqa: E402
 
 from asgiref.asgi3 import ChannelLayerApplication  # noqa: E402
 from asgiref.consumers import Consumers  # noqa: E402
 from asgiref.inmemory import ChannelLayer  # noqa: E402
-from asgi3_servers import Uvicorn  # noqa: E402
+from asgi3_servers import open_all_then_send, Uvicorn  # noqa: E402
 
 WAIT = 10
 
@@ -310,23 +309,8 @@ def test_a_thousand_concurrent_sockets_lose_nothing():
     server = Uvicorn(ChannelLayerApplication(layer, connect_timeout=60), ws_max_queue=1)
     application = Application(layer)
 
-    async def one(number, opened, go):
-        async with websockets.asyncio.client.connect(server.ws_url + "/%d" % number, open_timeout=60) as socket:
-            opened.append(number)
-            await go.wait()
-            await socket.send("message %d" % number)
-            return await asyncio.wait_for(socket.recv(), 60)
-
-    async def all_of_them():
-        opened, go = [], asyncio.Event()
-        sockets = [asyncio.ensure_future(one(number, opened, go)) for number in range(1000)]
-        while len(opened) < 1000 and not any(socket.done() for socket in sockets):
-            await asyncio.sleep(0.05)
-        go.set()
-        return await asyncio.gather(*sockets)
-
     try:
-        echoes = asyncio.run(all_of_them())
+        echoes = asyncio.run(open_all_then_send(server.ws_url, 1000))
         assert echoes == ["message %d" % number for number in range(1000)]
         disconnects = application.wait_for("websocket.disconnect", 1000)
         assert sorted(message["path"] for message in disconnects) == sorted("/%d" % n for n in range(1000))
