@@ -30,9 +30,9 @@ logger = logging.getLogger("asgiref.wsgi")
 
 #: The capacities ``asgiref serve`` gives the bridge's per-request channels:
 #: what one request may have in the layer at a time, whatever the layer's
-#: default capacity. At the adapters' default chunk sizes, 1 MiB of request
-#: body (16 x 64 KiB) and 1 MiB of response (4 x 256 KiB).
-CHANNEL_CAPACITY = {"http.request.body?*": 16, "http.response.*": 4}
+#: default capacity. At the adapters' default chunk sizes, 256 KiB of request
+#: body (4 x 64 KiB) and 1 MiB of response (4 x 256 KiB).
+CHANNEL_CAPACITY = {"http.request.body?*": 4, "http.response.*": 4}
 
 
 class Refused(Exception):
@@ -101,6 +101,7 @@ class Exchange(object):
         self.finished = False
         self._sent = False
         self._body_ended = True
+        self._closed = False
 
     def send_request(self, channel, request, more_body):
         """Send ``request`` on ``channel``, with a fresh body channel if ``more_body``; raises Refused."""
@@ -175,8 +176,12 @@ class Exchange(object):
         the layer: body chunks the application did not take and, for a
         response cut short, the rest of the response; then the application
         is told with ``http.disconnect`` that nobody reads any more, and the
-        reply prefix goes back for another request. Call it once.
+        reply prefix goes back for another request. Later calls do nothing.
         """
+        if self._closed:
+            return
+        # Given back twice, a prefix could be lent to two requests at once.
+        self._closed = True
         try:
             if self._sent:
                 self._clean_up()

@@ -15,7 +15,7 @@ clock = getattr(time, "monotonic", time.time)
 _IDLE_PAUSE = 0.01
 
 # ChannelFull retries start at the first delay and double up to the second.
-_BACKOFF = (0.001, 0.05)
+_BACKOFF = (0.0001, 0.05)
 
 
 def receive_blocking(channel_layer, channels):
@@ -32,7 +32,7 @@ def receive_blocking(channel_layer, channels):
 
 class Patience(object):
     """
-    The waits between tries at a full channel: sleeps that start at 1 ms and
+    The waits between tries at a full channel: sleeps that start at 0.1 ms and
     double up to 50 ms, for up to ``timeout`` seconds from the first wait.
     """
 

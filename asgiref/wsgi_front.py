@@ -92,7 +92,11 @@ class WsgiToAsgiAdapter(object):
             while not exchange.offer_body(content, more):
                 # The application is not taking the body: if it has answered
                 # anyway, the rest is not sent, and this thread answers.
-                first = exchange.poll()
+                try:
+                    first = exchange.poll()
+                except BadResponse as problem:
+                    logger.error("malformed response on %s: %s", exchange.reply_channel, problem)
+                    raise Refused(502, "The application sent a malformed response.")
                 if first is not None:
                     exchange.end_body()
                     return first

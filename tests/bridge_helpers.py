@@ -2,6 +2,7 @@
 from __future__ import unicode_literals
 
 import io
+import threading
 import time
 
 import six
@@ -97,3 +98,20 @@ def replies(layer, request, timeout=10):
 def handle(layer, application, request, **keywords):
     AsgiToWsgiAdapter(application, layer, **keywords).handle(request)
     return replies(layer, request)
+
+
+class Ticks(object):
+    """A response body of 1000 ``tick`` chunks, 10 ms apart, that records what it produced and its close()."""
+
+    def __init__(self):
+        self.produced = []
+        self.closed = threading.Event()
+
+    def __iter__(self):
+        for n in range(1000):
+            self.produced.append(n)
+            time.sleep(0.01)
+            yield b"tick"
+
+    def close(self):
+        self.closed.set()

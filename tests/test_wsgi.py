@@ -4,7 +4,6 @@ from __future__ import unicode_literals
 
 import hashlib
 import os
-import threading
 import time
 
 import pytest
@@ -12,7 +11,7 @@ import six
 
 from asgiref.inmemory import ChannelLayer
 from asgiref.wsgi import AsgiToWsgiAdapter, ResponseAborted, WsgiToAsgiAdapter
-from bridge_helpers import make_environ, serve, serve_in_thread, StartResponse
+from bridge_helpers import make_environ, serve, serve_in_thread, StartResponse, Ticks
 
 
 @pytest.fixture
@@ -188,22 +187,11 @@ def test_a_response_cut_off_mid_stream_raises_instead_of_ending():
 
 def test_a_disconnect_is_seen_while_every_worker_is_busy():
     layer = bounded_layer()
-    closed = threading.Event()
-    produced = []
-
-    class Ticks(object):
-        def __iter__(self):
-            for n in range(1000):
-                produced.append(n)
-                time.sleep(0.01)
-                yield b"tick"
-
-        def close(self):
-            closed.set()
+    ticks = Ticks()
 
     def application(environ, start_response):
         start_response(str("200 OK"), [])
-        return Ticks() if environ["PATH_INFO"] == "/ticks" else [b"next"]
+        return ticks if environ["PATH_INFO"] == "/ticks" else [b"next"]
 
     # One worker thread, busy with the stream: nobody else receives http.disconnect.
     worker = AsgiToWsgiAdapter(application, layer, send_timeout=3600)
@@ -213,8 +201,8 @@ def test_a_disconnect_is_seen_while_every_worker_is_busy():
         result = front(make_environ(PATH_INFO="/ticks"), StartResponse())
         assert next(iter(result)) == b"tick"
         result.close()
-        assert closed.wait(10)
-        assert len(produced) < 1000
+        assert ticks.closed.wait(10)
+        assert len(ticks.produced) < 1000
         # What the worker sent meanwhile is at most what the reply channel
         # holds, and is dropped when the next request uses the prefix.
         assert layer.global_statistics()["messages_pending"] <= 4

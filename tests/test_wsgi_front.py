@@ -95,8 +95,8 @@ def test_every_request_receives_its_own_response_behind_its_own_reply_prefix_onl
     for (thread, result), n in zip(waiting, range(20)):
         thread.join(10)
         assert result[0][1] == ("/%d" % n).encode("ascii")
-    owners = dict((request["reply_channel"].split("!")[0] + "!", thread)
-                  for request, (thread, _) in zip(requests, waiting))
+    owners = dict((request["reply_channel"].split("!")[0] + "!", waiting[int(request["path"][1:])][0])
+                  for request in requests)
     assert all([owners[channels[0]]] == [thread] and len(channels) == 1 for thread, channels in layer.receives)
 
 
@@ -330,31 +330,30 @@ def test_constructor_arguments_are_checked(layer):
             WsgiToAsgiAdapter(layer, **keywords)
 
 
-def test_a_response_whose_next_chunk_never_comes_raises_so_the_server_aborts_it(layer):
-    front = WsgiToAsgiAdapter(layer, response_timeout=0.5)
+def streamed(front, layer, path="/"):
+    """A response that has begun: its first chunk read; returns the request, the iterable and its iterator."""
     start_response = StartResponse()
-    thread, result = in_thread(front, make_environ(PATH_INFO="/stalled"), start_response)
+    thread, result = in_thread(front, make_environ(PATH_INFO=path), start_response)
     request = take(layer, "http.request")[1]
     respond(layer, request, content=b"first", more=True)
     thread.join(10)
     chunks = iter(result[0])
     assert next(chunks) == b"first"
+    return request, result[0], chunks
+
+
+def test_a_response_whose_next_chunk_never_comes_raises_so_the_server_aborts_it(layer):
+    request, result, chunks = streamed(WsgiToAsgiAdapter(layer, response_timeout=0.5), layer, "/stalled")
     with pytest.raises(ResponseAborted):
         next(chunks)
-    result[0].close()
+    result.close()
     assert take(layer, "http.disconnect")[1] == {"reply_channel": request["reply_channel"], "path": "/stalled"}
 
 
 @pytest.mark.parametrize("chunk", [{"closed": True}, {"content": "text", "more_content": False}])
 def test_a_closed_or_malformed_chunk_raises_so_the_server_aborts_the_response(layer, front, chunk):
-    start_response = StartResponse()
-    thread, result = in_thread(front, make_environ(), start_response)
-    request = take(layer, "http.request")[1]
-    respond(layer, request, content=b"first", more=True)
+    request, result, chunks = streamed(front, layer)
     layer.send(request["reply_channel"], chunk)
-    thread.join(10)
-    chunks = iter(result[0])
-    assert next(chunks) == b"first"
     with pytest.raises(ResponseAborted):
         next(chunks)
-    result[0].close()
+    result.close()

@@ -18,7 +18,7 @@ import six
 from asgiref.inmemory import ChannelLayer
 from asgiref.wsgi import AsgiToWsgiAdapter, RequestAborted
 from threads import in_thread
-from bridge_helpers import handle, http_request, native, replies, take
+from bridge_helpers import handle, http_request, native, replies, take, Ticks
 
 
 @pytest.fixture
@@ -408,22 +408,11 @@ def test_a_reply_channel_that_stays_full_abandons_the_response_and_closes_the_it
 
 
 def test_a_disconnect_stops_the_stream_and_closes_the_iterable(layer):
-    closed = threading.Event()
-    produced = []
-
-    class Body(object):
-        def __iter__(self):
-            for n in range(1000):
-                produced.append(n)
-                time.sleep(0.01)
-                yield b"tick"
-
-        def close(self):
-            closed.set()
+    ticks = Ticks()
 
     def application(environ, start_response):
         start_response(str("200 OK"), [])
-        return Body()
+        return ticks
 
     worker = AsgiToWsgiAdapter(application, layer)
     worker.start(threads=2)
@@ -431,8 +420,8 @@ def test_a_disconnect_stops_the_stream_and_closes_the_iterable(layer):
     layer.send("http.request", request)
     take(layer, request["reply_channel"])
     layer.send("http.disconnect", {"reply_channel": request["reply_channel"], "path": "/ticks"})
-    assert closed.wait(10)
-    assert len(produced) < 1000
+    assert ticks.closed.wait(10)
+    assert len(ticks.produced) < 1000
     assert worker.stop(10)
 
 
