@@ -211,14 +211,15 @@ class BaseChannelLayer(object):
         """
         An independent copy of ``message`` once it passes the ASGI type rules
         (``TypeError`` naming the offending value otherwise), raising
-        MessageTooLarge when its payload is over ``max_size`` bytes. Tuples
+        MessageTooLarge when its size, as ``checked_copy`` counts it (about
+        its most compact encoding), is over ``max_size`` bytes. Tuples
         arrive as lists, as through any serialising layer, unless
         ``keep_tuples``.
         """
         copy, size = checked_copy(message, keep_tuples)
         if max_size is not None and size > max_size:
             raise self.MessageTooLarge(
-                "message payload is %d bytes; this layer carries at most %d" % (size, max_size))
+                "message size is %d bytes; this layer carries at most %d" % (size, max_size))
         return copy
 
 

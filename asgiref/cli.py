@@ -87,7 +87,8 @@ def serve(arguments):
     drained = server.serve(drain_timeout=arguments.timeout)
     if live is not None:
         live.stop()
-    finished = [workers.stop(timeout=arguments.timeout) is not False for workers in started]
+    # One --timeout for the whole stop: the workers get what the drain left.
+    finished = [workers.stop(timeout=server.drain_time_left()) is not False for workers in started]
     _report_stop(all(finished) and drained, arguments.timeout)
     return 0
 

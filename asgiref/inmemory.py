@@ -30,6 +30,12 @@ _clock = getattr(time, "monotonic", time.time)
 #: factor, so discarded memberships never pile up for a whole group_expiry.
 _STALE_FACTOR = 2
 
+#: At most this many schedule entries that fell due (a channel's expired
+#: messages, a lapsed membership) are worked through per call, so however
+#: many expire at once no call holds the lock for long. A call adds at most
+#: one of each, so reclaim keeps up.
+_RECLAIM_BATCH = 100
+
 
 class _Extensions(object):
     """
@@ -97,6 +103,8 @@ class ChannelLayer(_AsyncReceive, TwistedReceive, BaseChannelLayer):
         # Heap of (when a membership may lapse, group, channel).
         self._group_schedule = []
         self._pending = 0
+        # True while entries that fell due wait for the next calls' batches.
+        self._behind = False
 
     # The ASGI API.
 
@@ -169,8 +177,7 @@ class ChannelLayer(_AsyncReceive, TwistedReceive, BaseChannelLayer):
         """A list of the channels in ``group`` now; later changes do not show in it."""
         self.valid_group_name(group)
         with self._lock:
-            self._reclaim()
-            return list(self._groups.get(group, ()))
+            return self._members(group, self._reclaim())
 
     def send_group(self, group, message):
         """
@@ -181,8 +188,7 @@ class ChannelLayer(_AsyncReceive, TwistedReceive, BaseChannelLayer):
         self.valid_group_name(group)
         message = self.checked_message(message, self.max_message_size, keep_tuples=True)
         with self._lock:
-            self._reclaim()
-            members = list(self._groups.get(group, ()))
+            members = self._members(group, self._reclaim())
         if not members:
             return
         # Copies are made outside the lock; each member gets its own.
@@ -204,14 +210,20 @@ class ChannelLayer(_AsyncReceive, TwistedReceive, BaseChannelLayer):
     # The statistics extension.
 
     def global_statistics(self):
-        """``messages_count`` sent since start, ``messages_pending`` now, ``channel_full_count`` since start."""
-        with self._lock:
-            self._reclaim()
-            return {
-                "messages_count": self._sent,
-                "messages_pending": self._pending,
-                "channel_full_count": self._full,
-            }
+        """
+        ``messages_count`` sent since start, ``messages_pending`` now,
+        ``channel_full_count`` since start. Finishes any reclaim in
+        progress first, a batch at a time, letting other calls in between.
+        """
+        while True:
+            with self._lock:
+                self._reclaim_due(_clock())
+                if not self._behind:
+                    return {
+                        "messages_count": self._sent,
+                        "messages_pending": self._pending,
+                        "channel_full_count": self._full,
+                    }
 
     def channel_statistics(self, channel):
         """
@@ -225,7 +237,9 @@ class ChannelLayer(_AsyncReceive, TwistedReceive, BaseChannelLayer):
         with self._lock:
             now = self._reclaim()
             queue = self._queues.get(name)
-            if queue is None:
+            if queue and queue[0][0] <= now - self.expiry:
+                self._expire(queue, now)
+            if queue is None or (not queue and queue.last_sent + self.expiry <= now):
                 return {"messages_count": 0, "messages_pending": 0, "messages_max_age": 0, "channel_full_count": 0}
             return {
                 "messages_count": queue.sent,
@@ -282,10 +296,17 @@ class ChannelLayer(_AsyncReceive, TwistedReceive, BaseChannelLayer):
         if queue is None:
             queue = self._queues[name] = _Queue()
             heapq.heappush(self._queue_schedule, (now + self.expiry, name))
+        elif not queue and queue.last_sent + self.expiry <= now:
+            # Forgotten, though reclaim has not come to it yet: it starts again from zero.
+            queue.sent = queue.full = 0
         if len(queue) >= capacity:
-            queue.full += 1
-            self._full += 1
-            return False
+            # Expired messages, which reclaim may not have come to yet, take no room.
+            if queue[0][0] <= now - self.expiry:
+                self._expire(queue, now)
+            if len(queue) >= capacity:
+                queue.full += 1
+                self._full += 1
+                return False
         queue.append((now, channel, message))
         queue.sent += 1
         queue.last_sent = now
@@ -357,17 +378,24 @@ class ChannelLayer(_AsyncReceive, TwistedReceive, BaseChannelLayer):
                     del self._waiters[name]
 
     def _reclaim(self):
-        """Drop what expired, on every channel and group; return the time."""
+        """Drop what expired, on every channel and group, a batch at most; return the time."""
         now = _clock()
-        # Most calls find nothing due: two comparisons, no loop.
+        # Most calls find nothing due: two comparisons, no loop, no call.
         queues_due = self._queue_schedule and self._queue_schedule[0][0] <= now
         if queues_due or (self._group_schedule and self._group_schedule[0][0] <= now):
             self._reclaim_due(now)
         return now
 
+    def _due(self, now):
+        """Whether a channel or a membership may have expired by ``now``."""
+        return bool((self._queue_schedule and self._queue_schedule[0][0] <= now)
+                    or (self._group_schedule and self._group_schedule[0][0] <= now))
+
     def _reclaim_due(self, now):
+        batch = _RECLAIM_BATCH
         schedule = self._queue_schedule
-        while schedule and schedule[0][0] <= now:
+        while schedule and schedule[0][0] <= now and batch:
+            batch -= 1
             _, name = heapq.heappop(schedule)
             queue = self._queues[name]
             self._expire(queue, now)
@@ -378,7 +406,8 @@ class ChannelLayer(_AsyncReceive, TwistedReceive, BaseChannelLayer):
             else:
                 del self._queues[name]
         schedule = self._group_schedule
-        while schedule and schedule[0][0] <= now:
+        while schedule and schedule[0][0] <= now and batch:
+            batch -= 1
             _, group, channel = heapq.heappop(schedule)
             added = self._groups.get(group, {}).get(channel)
             if added is None:
@@ -387,6 +416,26 @@ class ChannelLayer(_AsyncReceive, TwistedReceive, BaseChannelLayer):
                 heapq.heappush(schedule, (added + self.group_expiry, group, channel))
             else:
                 self._leave(group, channel)
+        self._behind = not batch and self._due(now)
+
+    def _members(self, group, now):
+        """
+        The group's members now. While reclaim is behind, those it has yet to
+        remove (their message expired, or their membership lapsed) are
+        removed or left out here.
+        """
+        members = self._groups.get(group)
+        if not members:
+            return []
+        if not (self._behind and self._due(now)):
+            return list(members)
+        sent_before = now - self.expiry
+        for channel in list(members):
+            queue = self._queues.get(self.non_local_name(channel))
+            if queue and queue[0][0] <= sent_before:
+                self._expire(queue, now)
+        lapsed_before = now - self.group_expiry
+        return [channel for channel, added in self._groups.get(group, {}).items() if added > lapsed_before]
 
     def _expire(self, queue, now):
         """Drop a queue's expired messages; their channels leave every group."""

@@ -1,6 +1,6 @@
 """
 The ASGI message rules (spec section 1): one pass that checks a message,
-makes an independent copy of it and measures its payload.
+makes an independent copy of it and measures its size.
 """
 from __future__ import unicode_literals
 
@@ -15,7 +15,7 @@ _BYTES = six.binary_type
 _TEXT = six.text_type
 _PLAIN = frozenset([float, bool, type(None)])
 _TEXT_ONLY = frozenset([_TEXT])
-# The walk's state: a list cell [payload size so far, keep tuples].
+# The walk's state: a list cell [size so far, keep tuples].
 _SIZE, _KEEP_TUPLES = 0, 1
 _ALLOWED = "bytes, text, int, float, bool, None, list, tuple or dict"
 
@@ -28,10 +28,11 @@ def checked_copy(message, keep_tuples=False):
     are never seen by the other. Subclasses of the allowed types come back as
     the plain types, and tuples as lists, as any serialising layer delivers
     them; with ``keep_tuples``, tuples stay tuples, as asgiref 1.1's
-    in-memory layer kept them. ``size`` is the payload: the total length of
-    the byte strings and text strings among its values (not keys), text
-    counted in characters. It never exceeds the size of any encoding of the
-    message.
+    in-memory layer kept them. ``size`` counts the whole message: a byte for
+    every value, key and container, plus the length of every string (keys
+    too), text in characters. That is no more than its JSON encoding (bytes
+    as if text) or its msgpack encoding takes, so a message that encodes to
+    1 MB counts at most 1 MB, and a message of many tiny values counts each.
 
     Raises ``TypeError`` naming the offending value's path, for example
     ``message['headers'][2][0]: bytearray is not allowed``.
@@ -43,7 +44,8 @@ def checked_copy(message, keep_tuples=False):
         copy = _copy_dict(message, state, 1)
     except _Refused as refusal:
         raise TypeError("message%s: %s" % ("".join(reversed(refusal.path)), refusal.reason))
-    return copy, state[_SIZE]
+    # The message itself is one container more.
+    return copy, state[_SIZE] + 1
 
 
 class _Refused(Exception):
@@ -61,7 +63,8 @@ def _copy_dict(mapping, state, depth):
     if not _TEXT_ONLY.issuperset(map(type, mapping)):
         mapping = _with_text_keys(mapping)
     copy = {}
-    total = 0
+    # Each key and each value takes a byte, each key its length.
+    total = 2 * len(mapping) + sum(map(len, mapping))
     key = None
     try:
         for key, value in mapping.items():
@@ -88,7 +91,8 @@ def _copy_list(items, state, depth):
         raise _Refused("nested deeper than %d levels" % MAX_DEPTH)
     copy = []
     append = copy.append
-    total = 0
+    # Each item takes a byte.
+    total = len(items)
     try:
         for value in items:
             kind = type(value)
@@ -97,13 +101,13 @@ def _copy_list(items, state, depth):
                 append(value)
             elif kind is list and len(value) == 2 and type(value[0]) is _BYTES and type(value[1]) is _BYTES:
                 # Header pairs, the commonest nesting of all, take no call.
-                total += len(value[0]) + len(value[1])
+                total += 2 + len(value[0]) + len(value[1])
                 append([value[0], value[1]])
             elif kind is int and _INT64_MIN <= value <= _INT64_MAX:
                 append(value)
             elif kind is list or kind is tuple:
                 # Other lists of strings are checked here too.
-                strings = 0
+                strings = len(value)
                 for item in value:
                     item_kind = type(item)
                     if item_kind is not _BYTES and item_kind is not _TEXT:

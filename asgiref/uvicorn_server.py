@@ -39,6 +39,7 @@ class UvicornServer(object):
             application, log_config=None, lifespan="on", access_log=False,
             limit_concurrency=connection_limit and connection_limit + 1, timeout_keep_alive=channel_timeout, server_header=False)
         self._server = uvicorn.Server(config)
+        self._deadline = None
 
     @property
     def url(self):
@@ -51,6 +52,12 @@ class UvicornServer(object):
         """Make :meth:`serve` stop after the requests in flight; safe from any thread."""
         self._server.should_exit = True
 
+    def drain_time_left(self):
+        """Seconds left of the drain timeout once :meth:`serve` has begun to stop (0 when it is over)."""
+        if self._deadline is None:
+            return 0.0
+        return max(0.0, self._deadline - time.monotonic())
+
     def serve(self, drain_timeout):
         """
         Serve until :meth:`stop`, SIGINT or SIGTERM (a second one stops at
@@ -59,6 +66,13 @@ class UvicornServer(object):
         """
         server = self._server
         server.config.timeout_graceful_shutdown = drain_timeout
+        self._deadline = None
+        shutdown = server.shutdown
+
+        async def timed_shutdown(*args, **kwargs):
+            self._deadline = time.monotonic() + drain_timeout
+            await shutdown(*args, **kwargs)
+        server.shutdown = timed_shutdown
         try:
             server.run(sockets=[self._listener])
         finally:

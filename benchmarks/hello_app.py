@@ -26,6 +26,12 @@ def application(environ, start_response):
     return [body]
 
 
+def unsized_application(environ, start_response):
+    """Hello without a Content-Length: the server works it out from the one-item list."""
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [BODY]
+
+
 def serve_directly(wsgi_application, port, threads):
     """Serve ``wsgi_application`` with waitress alone, set up as ``asgiref serve`` sets up its own."""
     from waitress import serve

@@ -50,11 +50,14 @@ def command(kind, port):
             "--threads", str(THREADS), "--log-level", "WARNING"]
 
 
-def start(kind, port, arguments=None):
-    """Run a server (``arguments``, or the ``kind`` server's command) and wait until ``port`` answers."""
+def start(kind, port, arguments=None, stderr=subprocess.DEVNULL):
+    """
+    Run a server (``arguments``, or the ``kind`` server's command), its stderr
+    to ``stderr``, and wait until ``port`` answers.
+    """
     environment = dict(os.environ, PYTHONPATH=ROOT)
     process = subprocess.Popen(arguments or command(kind, port), cwd=HERE, env=environment,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                               stdout=subprocess.DEVNULL, stderr=stderr)
     deadline = time.time() + 30
     while time.time() < deadline:
         try:

@@ -13,13 +13,19 @@ def application(environ, start_response):
     return [data]
 
 
-def slow(environ, start_response):
-    """Announces itself on wsgi.errors, then answers after two seconds."""
-    environ["wsgi.errors"].write("slow request started\n")
-    environ["wsgi.errors"].flush()
-    time.sleep(2)
-    start_response("200 OK", [("Content-Type", "text/plain")])
-    return [b"slow but complete"]
+def _late(name, seconds):
+    """An application that announces itself on wsgi.errors, then answers after ``seconds``."""
+    def application(environ, start_response):
+        environ["wsgi.errors"].write("%s request started\n" % name)
+        environ["wsgi.errors"].flush()
+        time.sleep(seconds)
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [("%s but complete" % name).encode("ascii")]
+    return application
+
+
+slow = _late("slow", 2)
+stuck = _late("stuck", 60)
 
 
 not_callable = 42

@@ -267,10 +267,11 @@ def test_checked_message_delivers_tuples_as_lists_unless_asked_to_keep_them(laye
 def test_checked_message_raises_type_error_and_message_too_large(layer):
     with pytest.raises(TypeError):
         layer.checked_message({"x": set()})
-    assert layer.checked_message({"body": b"x" * 10}, max_size=10) == {"body": b"x" * 10}
+    # 10 bytes: the message, the key "body" (a byte and 4), its value (a byte and 3).
+    assert layer.checked_message({"body": b"x" * 3}, max_size=10) == {"body": b"x" * 3}
     with pytest.raises(layer.MessageTooLarge) as error:
-        layer.checked_message({"body": b"x" * 11}, max_size=10)
-    assert "message payload is 11 bytes; this layer carries at most 10" in str(error.value)
+        layer.checked_message({"body": b"x" * 4}, max_size=10)
+    assert "message size is 11 bytes; this layer carries at most 10" in str(error.value)
 
 
 def test_random_name_part_is_twelve_url_safe_characters():

@@ -248,6 +248,22 @@ def test_connection_limit_and_channel_timeout_reach_waitress(command):
     assert running.stop() == 0
 
 
+def test_a_stop_takes_one_timeout_even_with_a_request_stuck_in_the_application(command):
+    running = command("serve", "cli_apps:stuck", "--port", "0", "--timeout", "4")
+    port = running.port()
+    client = threading.Thread(target=lambda: get(port, "/stuck"))
+    client.daemon = True
+    client.start()
+    running.wait_for_line("stuck request started")
+    started = time.time()
+    running.process.send_signal(signal.SIGTERM)
+    assert running.wait() == 0
+    # The HTTP drain and the workers' stop share the one --timeout; they
+    # took two of them, plus waitress's 5 s for its own threads.
+    assert time.time() - started < 4 * 1.5
+    running.wait_for_line("stopped with requests still in flight after 4.0s")
+
+
 # Two processes over a cross-process layer.
 
 def test_interface_and_worker_processes_serve_together_over_a_shared_layer(command):

@@ -174,11 +174,28 @@ def test_channel_full_names_the_channel_and_its_capacity():
 
 def test_a_message_of_max_message_size_goes_through_and_one_byte_more_does_not():
     layer = ChannelLayer(max_message_size=MIB)
-    layer.send("c", {"body": b"x" * MIB})
+    # The message, the key "body" (a byte and 4), the value's byte: 7 bytes besides the body.
+    layer.send("c", {"body": b"x" * (MIB - 7)})
     with pytest.raises(layer.MessageTooLarge) as error:
-        layer.send("c", {"body": b"x" * (MIB - 10), "more": "y" * 11})
-    assert "message payload is %d bytes; this layer carries at most %d" % (MIB + 1, MIB) in str(error.value)
-    assert len(layer.receive(["c"])[1]["body"]) == MIB
+        layer.send("c", {"body": b"x" * (MIB - 20), "more": "y" * 8})
+    assert "message size is %d bytes; this layer carries at most %d" % (MIB + 1, MIB) in str(error.value)
+    assert len(layer.receive(["c"])[1]["body"]) == MIB - 7
+    assert layer.receive(["c"]) == (None, None)
+
+
+def test_a_message_that_json_encodes_to_1_mb_fits_the_default():
+    layer = ChannelLayer()
+    body = "x" * (1000 * 1000 - len('{"body":""}'))
+    layer.send("c", {"body": body})
+    assert layer.receive(["c"])[1]["body"] == body
+
+
+def test_a_million_tiny_values_cannot_slip_past_the_size_limit():
+    layer = ChannelLayer()
+    with pytest.raises(layer.MessageTooLarge):
+        layer.send("c", {"n": [0] * MIB})
+    with pytest.raises(layer.MessageTooLarge):
+        ChannelLayer(max_message_size=1000).send("c", {"n": [{}] * 1000})
     assert layer.receive(["c"]) == (None, None)
 
 
@@ -199,8 +216,10 @@ def test_send_group_over_the_limit_sends_to_nobody():
 
 # Blocking receive.
 
-def test_a_blocked_receive_wakes_when_another_thread_sends():
-    layer = ChannelLayer(receive_timeout=30)
+# 1e300: beyond threading.TIMEOUT_MAX, where a timed wait would raise OverflowError.
+@pytest.mark.parametrize("receive_timeout", [30, 1e300])
+def test_a_blocked_receive_wakes_when_another_thread_sends(receive_timeout):
+    layer = ChannelLayer(receive_timeout=receive_timeout)
     thread, result = in_thread(layer.receive, ["idle", "wanted"], True)
     time.sleep(0.1)
     assert result == []
@@ -210,15 +229,6 @@ def test_a_blocked_receive_wakes_when_another_thread_sends():
     assert result == [("wanted", {"n": 1})]
     # Woken by the send, not by the 30 s timeout.
     assert time.time() - started < 10
-
-
-def test_a_receive_timeout_beyond_the_longest_thread_wait_blocks_until_a_send():
-    layer = ChannelLayer(receive_timeout=1e300)
-    thread, result = in_thread(layer.receive, ["wanted"], True)
-    time.sleep(0.1)
-    layer.send("wanted", {"n": 1})
-    thread.join(10)
-    assert result == [("wanted", {"n": 1})]
 
 
 def test_a_blocked_prefix_receive_wakes_on_any_local_channel():
@@ -423,7 +433,72 @@ def test_memberships_lapse_without_being_read():
         layer.group_add("crowd", "member%d" % n)
     time.sleep(0.25)
     assert layer.group_channels("crowd") == []
+    # Reclaimed a batch per call; global_statistics finishes the work.
+    layer.global_statistics()
     assert (layer._groups, layer._memberships, layer._group_schedule) == ({}, {}, [])
+
+
+def abandon(layer, count):
+    """Send one message each to ``count`` new channels nobody reads; return their names."""
+    names = [layer.new_channel("abandoned?") for _ in range(count)]
+    for name in names:
+        layer.send(name, {"reply": "nobody reads"})
+    return names
+
+
+def test_a_call_reclaims_a_bounded_batch_however_many_channels_expire_at_once():
+    layer = ChannelLayer(expiry=0.3)
+    names = abandon(layer, 5000)
+    time.sleep(0.4)
+    layer.send("fresh", {"n": 1})
+    # One call did a batch of the work, not all 5000 channels' worth.
+    assert len(layer._queues) > 4000
+    # Yet nothing expired is seen anywhere.
+    assert layer.receive([names[-1]]) == (None, None)
+    assert layer.channel_statistics(names[-2]) == {
+        "messages_count": 0, "messages_pending": 0, "messages_max_age": 0, "channel_full_count": 0}
+    assert layer.global_statistics() == {"messages_count": 5001, "messages_pending": 1, "channel_full_count": 0}
+    assert list(layer._queues) == ["fresh"]
+
+
+def test_while_reclaim_is_behind_expired_messages_neither_fill_a_channel_nor_stay_in_groups():
+    layer = ChannelLayer(expiry=0.3, capacity=1)
+    abandon(layer, 5000)
+    layer.send("full", {"old": True})
+    layer.group_add("g", "gone!x")
+    layer.group_add("g", "reader")
+    layer.send("gone!x", {"old": True})
+    time.sleep(0.4)
+    layer.send("full", {"new": True})
+    assert layer.channel_statistics("full")["messages_pending"] == 1
+    assert layer.group_channels("g") == ["reader"]
+    layer.send_group("g", {"group": True})
+    assert layer.receive(["full"]) == ("full", {"new": True})
+    assert layer.receive(["gone!"]) == (None, None)
+    assert layer.receive(["reader"]) == ("reader", {"group": True})
+
+
+def test_a_channel_forgotten_while_reclaim_is_behind_starts_its_statistics_again():
+    layer = ChannelLayer(expiry=0.3)
+    abandon(layer, 5000)
+    layer.send("reused", {"n": 1})
+    layer.receive(["reused"])
+    time.sleep(0.4)
+    layer.send("reused", {"n": 2})
+    assert layer.channel_statistics("reused")["messages_count"] == 1
+
+
+def test_lapsed_memberships_are_left_out_while_reclaim_is_behind():
+    layer = ChannelLayer(group_expiry=0.3)
+    for n in range(5000):
+        layer.group_add("crowd", "member%d" % n)
+    layer.group_add("small", "lapsed")
+    time.sleep(0.4)
+    layer.group_add("small", "fresh")
+    assert layer.group_channels("small") == ["fresh"]
+    layer.send_group("small", {"n": 1})
+    assert layer.receive(["lapsed"]) == (None, None)
+    assert layer.receive(["fresh"]) == ("fresh", {"n": 1})
 
 
 def test_adding_a_member_again_restarts_its_group_expiry():

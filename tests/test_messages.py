@@ -85,10 +85,11 @@ def test_subclasses_of_allowed_types_arrive_as_the_plain_types():
     assert type(copy["status"]) is int and copy["status"] == 200
     assert type(copy["header"]) is list and copy["header"] == [b"a", b"b"]
     assert type(copy["mapping"]) is dict and copy["mapping"] == {"k": 1}
-    assert size == len("<b>hi</b>") + len(b"raw") + 2
+    # The message, then each key (a byte and its length) with its value.
+    assert size == 1 + (1 + 4 + 1 + 9) + (1 + 5 + 1 + 3) + (1 + 6 + 1) + (1 + 6 + 1 + 2 + 2) + (1 + 7 + 1 + 1 + 1 + 1)
 
 
-def test_size_is_the_length_of_string_values():
+def test_size_counts_strings_and_a_byte_for_each_value_key_and_container():
     copy, size = checked_copy({
         "body": b"12345",
         "path": "/\u00e9",
@@ -97,11 +98,43 @@ def test_size_is_the_length_of_string_values():
         "more": True,
         "none": None,
     })
-    assert size == 5 + 2 + 2 + 3 + 1 + 2
+    assert size == (1 + (1 + 4 + 1 + 5) + (1 + 4 + 1 + 2) + (1 + 7 + 1 + (1 + 1 + 2 + 1 + 3) + (1 + 1 + 1 + 1 + 2))
+                    + (1 + 6 + 1) + (1 + 4 + 1) + (1 + 4 + 1))
 
 
-def test_size_does_not_count_keys():
-    assert checked_copy({"a_rather_long_key_name": b""})[1] == 0
+def test_keys_count():
+    assert checked_copy({"a_rather_long_key_name": b""})[1] == 1 + 1 + 22 + 1
+
+
+@pytest.mark.parametrize("items", [[0] * 1000, [{}] * 1000, [[]] * 1000, [None] * 1000, [True] * 1000, [""] * 1000])
+def test_many_tiny_values_count_one_byte_each(items):
+    assert checked_copy({"n": items})[1] == 1 + 1 + 1 + 1 + 1000
+
+
+def as_json(value):
+    """The JSON form of a message, its byte strings as if text of the same length."""
+    if isinstance(value, bytes):
+        return value.decode("latin-1")
+    if isinstance(value, dict):
+        return dict((key, as_json(item)) for key, item in value.items())
+    if isinstance(value, (list, tuple)):
+        return [as_json(item) for item in value]
+    return value
+
+
+@pytest.mark.parametrize("message", [
+    {},
+    {"": ""},
+    {"body": b"x" * 1000, "more_content": False},
+    {"n": [0, -1, 2 ** 63 - 1, -2 ** 63, 1.5, True, False, None, [], {}, "", b""]},
+    {"headers": [[b"host", b"example.com"], [b"cookie", b"a=b"]], "path": "/\u00e9\U0001F612", "client": ["::1", 0]},
+    {"deep": {"deeper": {"deepest": [[[{"k": "v"}]]]}}},
+    {"\u00e9": "\u00e9"},
+])
+def test_size_is_never_more_than_the_compact_json_encoding(message):
+    import json
+    encoded = json.dumps(as_json(message), separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    assert checked_copy(message)[1] <= len(encoded)
 
 
 @pytest.mark.parametrize("message", [None, [], "text", b"bytes", 1, collections.namedtuple("T", "a")(1)])
