@@ -516,6 +516,10 @@ class ConformanceTestCase(unittest.TestCase):
     # test's thread (asgiref.conformance_twisted): run them where no reactor
     # has run before or runs in the test's own thread (not under trial).
 
+    #: Opt-in: a cancelled receive_async or receive_twisted takes no message.
+    #: (asgi_redis 1.4's receive_twisted loses one; its suite passed 1.1's.)
+    cancel_safe_receive = False
+
     def async_helpers(self):
         self.skip_if_no_extension("async")
         if six.PY2:
@@ -553,6 +557,7 @@ class ConformanceTestCase(unittest.TestCase):
 
     def test_a_cancelled_receive_async_loses_no_message(self):
         helpers = self.async_helpers()
+        self.requires("cancel_safe_receive")
         returned = helpers.cancel_after_send(self.channel_layer, "conformance.cancelled", {"n": 1})
         self.assertReceivedOnce(returned, "conformance.cancelled", {"n": 1})
 
@@ -581,5 +586,6 @@ class ConformanceTestCase(unittest.TestCase):
 
     def test_a_cancelled_receive_twisted_loses_no_message(self):
         helpers = self.twisted_helpers()
+        self.requires("cancel_safe_receive")
         returned = helpers.cancel_after_send(self.channel_layer, "conformance.cancelled", {"n": 1})
         self.assertReceivedOnce(returned, "conformance.cancelled", {"n": 1})

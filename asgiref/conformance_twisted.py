@@ -20,6 +20,7 @@ def in_reactor(function, *args, **keywords):
     failure raised here.
     """
     from twisted.internet import defer
+    from twisted.python.failure import Failure
 
     timeout = keywords.pop("timeout", 10)
     reactor = running_reactor()
@@ -34,7 +35,7 @@ def in_reactor(function, *args, **keywords):
         outcome = outcomes.get(timeout=timeout)
     except queue.Empty:
         raise AssertionError("%r gave no result within %s seconds" % (function, timeout))
-    if hasattr(outcome, "raiseException"):
+    if isinstance(outcome, Failure):
         outcome.raiseException()
     return outcome
 

@@ -12,9 +12,8 @@ from collections import OrderedDict, deque
 import six
 
 from .base_layer import BaseChannelLayer, check_positive_int, check_positive_number, random_name_part
-from .wakeup import Wakeup
-
 from .inmemory_twisted import TwistedReceive, twisted_imports
+from .wakeup import Wakeup
 
 if six.PY2:
     class _AsyncReceive(object):

@@ -5,6 +5,8 @@ never by importing the layer.
 """
 from __future__ import unicode_literals
 
+import six
+
 
 def twisted_imports():
     """True if Twisted's Deferred can be imported here."""
@@ -26,7 +28,11 @@ class TwistedReceive(object):
         the reactor's thread; call this from that thread, as every Twisted
         API. Cancelling the Deferred takes no message.
         """
-        from twisted.internet import defer, reactor
+        try:
+            from twisted.internet import defer, reactor
+        except ImportError as error:
+            six.raise_from(ImportError(
+                'receive_twisted() needs Twisted (pip install "asgiref[twisted]"): %s' % error), None)
 
         waiter = _ReactorWaiter(self, self._receive_names(channels), reactor)
         waiter.deferred = defer.Deferred(waiter.cancel)

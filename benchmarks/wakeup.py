@@ -9,7 +9,10 @@ thread of its own), side by side in one run.
 All three wait at once, each on its own channel; one sender thread sends to
 them in turn, a few milliseconds apart, so each send finds its receiver
 asleep. A sample is the time from just before ``send`` to the receiver
-holding the message. Needs Python 3; the Twisted column needs Twisted.
+holding the message. Each is shown beside its floor, the same wake-up with
+no layer: a bare lock released, asyncio's call_soon_threadsafe setting a
+future, Twisted's callFromThread firing a Deferred. Needs Python 3; the
+Twisted rows need Twisted.
 """
 from __future__ import print_function
 
@@ -20,6 +23,7 @@ import random
 import sys
 import threading
 import time
+from functools import partial
 
 from tables import print_table
 
@@ -31,29 +35,31 @@ from asgiref.inmemory import ChannelLayer  # noqa: E402
 STOP = {"stop": True}
 
 
-def blocking_receiver(layer, channel, record):
+def blocking_receiver(layer, record):
     def receive():
         while True:
-            _, message = layer.receive([channel], block=True)
+            _, message = layer.receive(["wake-blocking"], block=True)
             if message == STOP:
                 return
             if message is not None:
                 record(message)
     threading.Thread(target=receive).start()
+    return lambda message: layer.send("wake-blocking", message)
 
 
-def async_receiver(layer, channel, record):
+def async_receiver(layer, record, new_loop=asyncio.new_event_loop):
     async def receive():
         while True:
-            _, message = await layer.receive_async([channel])
+            _, message = await layer.receive_async(["wake-async"])
             if message == STOP:
                 return
             if message is not None:
                 record(message)
-    threading.Thread(target=lambda: asyncio.new_event_loop().run_until_complete(receive())).start()
+    threading.Thread(target=lambda: new_loop().run_until_complete(receive())).start()
+    return lambda message: layer.send("wake-async", message)
 
 
-def twisted_receiver(layer, channel, record):
+def twisted_receiver(layer, record):
     from asgiref.conformance_twisted import running_reactor
 
     def receive_next(pair=None):
@@ -61,21 +67,86 @@ def twisted_receiver(layer, channel, record):
         while pair is None or pair[1] != STOP:
             if pair is not None and pair[1] is not None:
                 record(pair[1])
-            receiving = layer.receive_twisted([channel])
+            receiving = layer.receive_twisted(["wake-twisted"])
             if not receiving.called:
                 receiving.addCallback(receive_next)
                 return
             pair = receiving.result
     running_reactor().callFromThread(receive_next)
+    return lambda message: layer.send("wake-twisted", message)
 
 
-def measure(samples):
-    """{kind: sorted wake-up seconds}, sampled in turn."""
-    layer = ChannelLayer(receive_timeout=1)
-    clock = time.perf_counter
-    kinds = [("blocking receive", blocking_receiver), ("receive_async", async_receiver)]
+# The floors: each way of waking, with no channel layer in between.
+
+def lock_floor(layer, record):
+    bell, box = threading.Lock(), []
+    bell.acquire()
+
+    def receive():
+        while True:
+            bell.acquire()
+            if box[0] == STOP:
+                return
+            record(box[0])
+    threading.Thread(target=receive).start()
+
+    def send(message):
+        box[:] = [message]
+        bell.release()
+    return send
+
+
+def asyncio_floor(layer, record, new_loop=asyncio.new_event_loop):
+    loop, box = new_loop(), []
+
+    async def receive():
+        while True:
+            box[:] = [loop.create_future()]
+            message = await box[0]
+            if message == STOP:
+                return
+            record(message)
+    threading.Thread(target=lambda: loop.run_until_complete(receive())).start()
+    return lambda message: loop.call_soon_threadsafe(box[0].set_result, message)
+
+
+def twisted_floor(layer, record):
+    from twisted.internet import defer
+    from asgiref.conformance_twisted import running_reactor
+    reactor, box = running_reactor(), []
+
+    def receive_next(message=None):
+        if message == STOP:
+            return
+        if message is not None:
+            record(message)
+        box[:] = [defer.Deferred()]
+        box[0].addCallback(receive_next)
+    reactor.callFromThread(receive_next)
+    return lambda message: reactor.callFromThread(box[0].callback, message)
+
+
+def pairs(layer):
+    """(receiver, its floor) pairs to measure here, each as (name, start)."""
+    found = [
+        (("blocking receive", blocking_receiver), ("a bare lock", lock_floor)),
+        (("receive_async", async_receiver), ("asyncio call_soon_threadsafe", asyncio_floor)),
+    ]
     if "twisted" in layer.extensions:
-        kinds.append(("receive_twisted", twisted_receiver))
+        found.append((("receive_twisted", twisted_receiver), ("Twisted callFromThread", twisted_floor)))
+    try:
+        import uvloop
+    except ImportError:
+        return found
+    # uvloop, as uvicorn runs when it is installed.
+    found.append((("receive_async, uvloop", partial(async_receiver, new_loop=uvloop.new_event_loop)),
+                  ("uvloop call_soon_threadsafe", partial(asyncio_floor, new_loop=uvloop.new_event_loop))))
+    return found
+
+
+def measure(kinds, layer, samples):
+    """{name: sorted wake-up seconds} of each (name, start) kind, sampled in turn."""
+    clock = time.perf_counter
     latencies = dict((name, []) for name, _ in kinds)
     received = threading.Event()
 
@@ -84,39 +155,43 @@ def measure(samples):
             latencies[name].append(clock() - message["sent"])
             received.set()
         return record
-    for name, start in kinds:
-        start(layer, "wake-" + name.replace(" ", "-"), recorder(name))
+    senders = [start(layer, recorder(name)) for name, start in kinds]
     time.sleep(0.2)
     for index in range(samples * len(kinds)):
-        name = kinds[index % len(kinds)][0]
         time.sleep(random.uniform(0.002, 0.012))
         received.clear()
-        layer.send("wake-" + name.replace(" ", "-"), {"sent": clock()})
+        senders[index % len(kinds)]({"sent": clock()})
         if not received.wait(5):
-            raise SystemExit("%s did not wake up" % name)
-    for name, _ in kinds:
-        layer.send("wake-" + name.replace(" ", "-"), STOP)
-    return dict((name, sorted(values)) for name, values in latencies.items()), [name for name, _ in kinds]
+            raise SystemExit("%s did not wake up" % kinds[index % len(kinds)][0])
+    for send in senders:
+        send(STOP)
+    return dict((name, sorted(values)) for name, values in latencies.items())
+
+
+def median(values):
+    return values[len(values) // 2]
+
+
+def p99(values):
+    return values[min(len(values) - 1, int(len(values) * 0.99))]
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     parser.add_argument("--samples", type=int, default=1000, help="wake-ups of each kind")
     arguments = parser.parse_args()
-    latencies, names = measure(arguments.samples)
-    blocking = latencies[names[0]]
-
-    def median(values):
-        return values[len(values) // 2]
-
-    def p99(values):
-        return values[min(len(values) - 1, int(len(values) * 0.99))]
+    layer = ChannelLayer(receive_timeout=1)
+    measured = pairs(layer)
+    latencies = measure([kind for pair in measured for kind in pair], layer, arguments.samples)
+    blocking = median(latencies["blocking receive"])
     print("Python %s, %d wake-ups of each kind, interleaved" % (sys.version.split()[0], arguments.samples))
-    rows = [("receiver", "median", "p99", "median vs blocking")]
-    for name in names:
-        values = latencies[name]
-        rows.append((name, "%.0f us" % (1e6 * median(values)), "%.0f us" % (1e6 * p99(values)),
-                     "%.2fx" % (median(values) / median(blocking))))
+    rows = [("receiver", "median", "p99", "median vs blocking", "floor", "floor median", "layer adds")]
+    for (name, _), (floor, _) in measured:
+        values, floor_median = latencies[name], median(latencies[floor])
+        rows.append((
+            name, "%.0f us" % (1e6 * median(values)), "%.0f us" % (1e6 * p99(values)),
+            "%.2fx" % (median(values) / blocking), floor, "%.0f us" % (1e6 * floor_median),
+            "%.0f us" % (1e6 * (median(values) - floor_median))))
     print_table(rows)
 
 

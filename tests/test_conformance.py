@@ -9,6 +9,8 @@ import time
 import unittest
 from collections import deque
 
+import pytest
+
 from asgiref.base_layer import BaseChannelLayer
 from asgiref import conformance
 from asgiref.inmemory import ChannelLayer
@@ -23,6 +25,7 @@ class InMemoryConformanceTests(conformance.ConformanceTestCase):
     blocking_receive = True
     expiry_leaves_groups = True
     exact_statistics = True
+    cancel_safe_receive = True
 
 
 class OldStyleLayer(BaseChannelLayer):
@@ -169,3 +172,37 @@ def test_a_listed_extension_without_its_methods_fails():
                  "test_async_is_listed_if_and_only_if_receive_async_exists"):
         case(name).run(result)
     assert len(result.failures) == 2
+
+
+class EagerTakingLayer(ChannelLayer):
+    """
+    A receive_twisted that takes its message as it is sent but fires its
+    Deferred a reactor turn later, so a cancel in between loses the message.
+    """
+
+    waiting = None
+
+    def receive_twisted(self, channels):
+        from twisted.internet import defer
+        self.waiting = (channels, defer.Deferred())
+        return self.waiting[1]
+
+    def send(self, channel, message):
+        from twisted.internet import reactor
+        super(EagerTakingLayer, self).send(channel, message)
+        if self.waiting:
+            channels, deferred = self.waiting
+            self.waiting = None
+            found = self.receive(channels)
+            reactor.callLater(0, lambda: deferred.called or deferred.callback(found))
+
+
+def test_a_receive_that_loses_messages_when_cancelled_fails_only_where_cancel_safety_is_claimed():
+    pytest.importorskip("twisted.internet.defer")
+    name = "test_a_cancelled_receive_twisted_loses_no_message"
+    for claimed in (True, False):
+        case = type(str("Suite"), (conformance.ConformanceTestCase,), {
+            "channel_layer": EagerTakingLayer(), "expiry_delay": 1.1, "cancel_safe_receive": claimed})
+        result = unittest.TestResult()
+        case(name).run(result)
+        assert (len(result.failures), len(result.skipped)) == ((1, 0) if claimed else (0, 1))

@@ -40,6 +40,22 @@ def test_async_is_listed_on_python_3_only_and_twisted_where_it_imports():
         assert "twisted" in extensions
 
 
+def test_without_twisted_it_is_not_listed_and_receive_twisted_says_what_is_missing():
+    script = """
+import sys
+sys.modules["twisted"] = None
+from asgiref.inmemory import ChannelLayer
+layer = ChannelLayer()
+assert "twisted" not in layer.extensions, layer.extensions
+try:
+    layer.receive_twisted(["c"])
+except ImportError as error:
+    print(error)
+"""
+    output = subprocess.check_output([sys.executable, "-c", script], env=dict(os.environ, PYTHONPATH=ROOT))
+    assert b'receive_twisted() needs Twisted (pip install "asgiref[twisted]")' in output
+
+
 def test_importing_the_layer_imports_neither_twisted_nor_on_python_2_asyncio():
     script = "import sys, asgiref.inmemory; print(sorted(set(['twisted', 'asyncio']) & set(sys.modules)))"
     output = subprocess.check_output([sys.executable, "-c", script], env=dict(os.environ, PYTHONPATH=ROOT))

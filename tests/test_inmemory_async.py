@@ -7,7 +7,7 @@ import time
 import pytest
 
 from asgiref.inmemory import ChannelLayer
-from threads import in_thread
+from threads import in_thread, numbered_messages_in_thread
 
 asyncio = pytest.importorskip("asyncio")
 conformance_async = pytest.importorskip("asgiref.conformance_async")
@@ -19,9 +19,13 @@ def settle(loop, seconds=0.1):
     loop.run_until_complete(asyncio.sleep(seconds))
 
 
-@pytest.fixture
-def loop():
-    loop = asyncio.new_event_loop()
+@pytest.fixture(params=["asyncio", "uvloop"])
+def loop(request):
+    """A new event loop: the standard library's, and uvloop's (as uvicorn runs) where it is installed."""
+    if request.param == "uvloop":
+        loop = pytest.importorskip("uvloop").new_event_loop()
+    else:
+        loop = asyncio.new_event_loop()
     yield loop
     loop.close()
 
@@ -92,36 +96,34 @@ def test_a_receive_cancelled_after_its_wake_up_passes_the_message_to_another_wai
     assert second.result() == ("c", {"n": 1})
 
 
+def assert_a_blocked_receive_gets_the_next_message(layer):
+    thread, result = in_thread(layer.receive, ["c"], True)
+    time.sleep(0.05)
+    layer.send("c", {"n": 1})
+    thread.join(10)
+    assert result == [("c", {"n": 1})]
+
+
 def test_a_cancelled_receive_stops_waiting(loop):
     layer = ChannelLayer(receive_timeout=30)
     cancelled = loop.create_task(layer.receive_async(["c"]))
     settle(loop)
     cancelled.cancel()
     loop.run_until_complete(asyncio.wait([cancelled], timeout=10))
-    thread, result = in_thread(layer.receive, ["c"], True)
-    time.sleep(0.05)
-    layer.send("c", {"n": 1})
-    thread.join(10)
-    assert result == [("c", {"n": 1})]
+    assert_a_blocked_receive_gets_the_next_message(layer)
 
 
-def test_a_waiter_left_on_a_closed_loop_does_not_swallow_a_message():
+def test_a_waiter_left_on_a_closed_loop_does_not_swallow_a_message(loop):
     layer = ChannelLayer(receive_timeout=30)
-    abandoned = asyncio.new_event_loop()
-    abandoned.create_task(layer.receive_async(["c"]))
-    settle(abandoned)
-    abandoned.close()
-    thread, result = in_thread(layer.receive, ["c"], True)
-    time.sleep(0.05)
-    layer.send("c", {"n": 1})
-    thread.join(10)
-    assert result == [("c", {"n": 1})]
+    loop.create_task(layer.receive_async(["c"]))
+    settle(loop)
+    loop.close()
+    assert_a_blocked_receive_gets_the_next_message(layer)
 
 
-def test_it_waits_on_a_loop_running_in_another_thread():
+def test_it_waits_on_a_loop_running_in_another_thread(loop):
     # As under a server that runs its own loop (uvicorn), fed from worker threads.
     layer = ChannelLayer(receive_timeout=30)
-    loop = asyncio.new_event_loop()
     runner = threading.Thread(target=loop.run_forever)
     runner.start()
     try:
@@ -133,22 +135,11 @@ def test_it_waits_on_a_loop_running_in_another_thread():
     finally:
         loop.call_soon_threadsafe(loop.stop)
         runner.join(10)
-        loop.close()
 
 
 def test_a_single_reader_gets_everything_in_order_from_a_thread():
     layer = ChannelLayer(capacity=10, receive_timeout=30)
-
-    def produce():
-        for n in range(500):
-            while True:
-                try:
-                    layer.send("reply?abc", {"n": n})
-                    break
-                except layer.ChannelFull:
-                    time.sleep(0.001)
-
-    producer, _ = in_thread(produce)
+    producer = numbered_messages_in_thread(layer, "reply?abc", 500)
     received = [run(layer.receive_async(["reply?abc"]))[1]["n"] for _ in range(500)]
     producer.join(10)
     assert received == list(range(500))

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from asgiref.inmemory import ChannelLayer
-from threads import in_thread
+from threads import in_thread, numbered_messages_in_thread
 
 defer = pytest.importorskip("twisted.internet.defer")
 from asgiref.conformance_twisted import in_reactor  # noqa: E402
@@ -91,15 +91,6 @@ def test_a_single_reader_loop_gets_everything_in_order_from_a_thread():
     # Daphne 1.x's reader: receive_twisted again as soon as each fires.
     layer = ChannelLayer(capacity=10, receive_timeout=30)
 
-    def produce():
-        for n in range(500):
-            while True:
-                try:
-                    layer.send("reply!", {"n": n})
-                    break
-                except layer.ChannelFull:
-                    time.sleep(0.001)
-
     def consume():
         received, done = [], defer.Deferred()
 
@@ -113,6 +104,6 @@ def test_a_single_reader_loop_gets_everything_in_order_from_a_thread():
             done.callback(received)
         receive_next()
         return done
-    producer, _ = in_thread(produce)
+    producer = numbered_messages_in_thread(layer, "reply!", 500)
     assert in_reactor(consume, timeout=60) == list(range(500))
     producer.join(10)
