@@ -22,7 +22,7 @@ import six
 
 from . import redis_wire as wire
 from .base_layer import BaseChannelLayer, check_positive_int, check_positive_number, random_name_part
-from .redis_connection import RedisUnavailable, Script, Server, server_urls
+from .redis_connection import RedisUnavailable, Script, Server, pack_arguments, server_urls
 
 __all__ = ["RedisChannelLayer", "ChannelLayer", "RedisSentinelChannelLayer", "RedisUnavailable"]
 
@@ -30,6 +30,7 @@ _clock = getattr(time, "monotonic", time.time)
 
 _SEND = Script(wire.SEND)
 _RECEIVE = Script(wire.RECEIVE)
+_RECEIVE_MOVED = Script(wire.RECEIVE_MOVED)
 _GROUP_ADD = Script(wire.GROUP_ADD)
 _GROUP_CHANNELS = Script(wire.GROUP_CHANNELS)
 _CHANNEL_STATISTICS = Script(wire.CHANNEL_STATISTICS)
@@ -37,11 +38,13 @@ _FLUSH = Script(wire.FLUSH)
 _VERSION = Script("return redis.REDIS_VERSION_NUM or 0")
 
 # What receive_steps yields.
-COMMAND, PAUSE, DONE = "command", "pause", "done"
+COMMAND, PIPELINE, PAUSE, DONE = "command", "pipeline", "pause", "done"
 
 #: A blocked receive over several servers waits on each in turn this long
 #: (a whole second on a Redis older than 7).
 SHARD_SLICE = 0.1
+# Receive plans kept per layer, for as many distinct channel lists.
+_PLANS_KEPT = 512
 #: While a server is unreachable, a blocked receive tries again this often.
 _RECONNECT_PAUSE = 0.2
 
@@ -113,6 +116,7 @@ class RedisChannelLayer(BaseChannelLayer):
         self._expiry_ms = int(math.ceil(expiry * 1000))
         self._send_turn = itertools.count()
         self._receive_turn = itertools.count()
+        self._plans = {}
 
     def _connection_kwargs(self, connection_kwargs):
         kwargs = dict(connection_kwargs or {})
@@ -152,10 +156,7 @@ class RedisChannelLayer(BaseChannelLayer):
         reached (the message may then be lost, never stored twice).
         """
         self.valid_channel_name(channel)
-        message = self.checked_message(message, self.max_message_size)
-        if wire.CHANNEL_FIELD in message:
-            raise ValueError("%r is reserved: the layer stores a process-specific channel's name in it"
-                             % wire.CHANNEL_FIELD)
+        message = self._checked(message)
         if "!" in channel:
             message[wire.CHANNEL_FIELD] = channel
             name = self.non_local_name(channel)
@@ -175,6 +176,13 @@ class RedisChannelLayer(BaseChannelLayer):
         if not stored[0]:
             raise self.ChannelFull("channel %r is at its capacity of %d messages" % (channel, capacity))
 
+    def _checked(self, message):
+        message = self.checked_message(message, self.max_message_size)
+        if wire.CHANNEL_FIELD in message:
+            raise ValueError("%r is reserved: the layer stores a process-specific channel's name in it"
+                             % wire.CHANNEL_FIELD)
+        return message
+
     def _send_arguments(self, payloads, per_message):
         return [self._expiry_ms, self._prefix_length, self.stats_prefix, wire.CHANNEL_STATISTICS_EXPIRY,
                 wire.GLOBAL_STATISTICS_EXPIRY, len(payloads)] + payloads + per_message
@@ -187,37 +195,34 @@ class RedisChannelLayer(BaseChannelLayer):
         channel and server, so a busy channel starves no other.
         """
         steps = self.receive_steps(channels, block)
-        reply = None
-        while True:
-            step = steps.send(reply)
-            if step[0] == DONE:
-                return step[1]
-            if step[0] == PAUSE:
-                time.sleep(step[1])
-                reply = None
-                continue
-            try:
-                reply = step[1].execute(step[2], script=step[3])
-            except RedisUnavailable as error:
-                reply = error
+        step = next(steps)
+        while step[0] != DONE:
+            step = steps.send(_perform(step))
+        return step[1]
 
-    def receive_steps(self, channels, block):
+    def receive_steps(self, channels, block, pipelines=True):
         """
         The receive algorithm without its I/O, for the synchronous and the
-        asyncio receive: a generator that yields ``(COMMAND, server, command
-        tuple, script or None)``, to be sent the reply or the
+        asyncio receive: a generator that yields
+        ``(COMMAND, server, script, keys, arguments, packed keys or None)``
+        (a script of None: ``keys`` is the whole command), to be sent the reply or the
         RedisUnavailable it raised; ``(PAUSE, seconds)``, to be sent None
-        after sleeping; and last ``(DONE, (channel, message))``. It raises
+        after sleeping; ``(PIPELINE, server, commands, script of the last
+        one)``, to be sent the list of replies (only if ``pipelines``); and
+        last ``(DONE, (channel, message))``. It raises
         the RedisUnavailable that ends a receive.
         """
-        self.valid_channel_names(channels, receive=True)
         plan = self._receive_plan(channels)
+        turn = next(self._receive_turn)
+        if len(plan) > 1:
+            shift = turn % len(plan)
+            plan = plan[shift:] + plan[:shift]
         deadline = _clock() + self.receive_timeout if block else None
-        turn = 0
         while True:
             failure = None
-            for server, keys in plan:
-                found = yield _run(server, _RECEIVE, keys)
+            for server, keys, packed_keys in plan:
+                # Each call starts at another channel: none starves the others.
+                found = yield COMMAND, server, _RECEIVE, keys, (turn % len(keys),), packed_keys
                 if isinstance(found, RedisUnavailable):
                     failure = found
                 elif found:
@@ -227,21 +232,34 @@ class RedisChannelLayer(BaseChannelLayer):
                 if failure is not None:
                     raise failure
                 yield DONE, (None, None)
-            server, keys = plan[turn % len(plan)]
+            server, keys, packed_keys = plan[0]
             if failure is None and server.fractional_timeouts is None:
                 # Fractional BLPOP timeouts came with Redis 6; only 7 says its version to a script.
-                failure = version = yield _run(server, _VERSION, ())
+                failure = version = yield COMMAND, server, _VERSION, (), (), None
                 if not isinstance(version, RedisUnavailable):
                     server.fractional_timeouts = version >= 0x070000
             if not isinstance(failure, RedisUnavailable):
-                turn += 1
+                # Over several servers, wait on each in turn.
+                plan = plan[1:] + plan[:1]
                 wait = remaining if len(plan) == 1 else min(remaining, SHARD_SLICE)
                 wait = wait if server.fractional_timeouts else math.ceil(wait)
-                failure = popped = yield COMMAND, server, ("BLPOP",) + tuple(keys) + (_timeout(wait),), None
-                if popped and not isinstance(popped, RedisUnavailable):
-                    failure = found = yield _run(server, _RECEIVE, keys, (popped[1], popped[0]))
-                    if found and not isinstance(found, RedisUnavailable):
-                        yield DONE, self._unpack(found)
+                if pipelines and len(keys) == 1 and server.fractional_timeouts:
+                    # One list on Redis 7: move its next message key to a list
+                    # of this call's own and read it in the same round trip.
+                    holding = "%s#holding#%s" % (self.prefix, random_name_part())
+                    failure = replies = yield PIPELINE, server, (
+                        ("BLMOVE", keys[0], holding, "LEFT", "RIGHT", _timeout(wait)),
+                        ("EVALSHA", _RECEIVE_MOVED.sha, 2, holding, keys[0])), _RECEIVE_MOVED
+                    if not isinstance(replies, RedisUnavailable) and replies[-1]:
+                        yield DONE, self._unpack(replies[-1])
+                else:
+                    shift = turn % len(keys)
+                    blpop = ("BLPOP",) + keys[shift:] + keys[:shift] + (_timeout(wait),)
+                    failure = popped = yield COMMAND, server, None, blpop, (), None
+                    if popped and not isinstance(popped, RedisUnavailable):
+                        failure = found = yield COMMAND, server, _RECEIVE, keys, (0, popped[1], popped[0]), packed_keys
+                        if found and not isinstance(found, RedisUnavailable):
+                            yield DONE, self._unpack(found)
             if isinstance(failure, RedisUnavailable):
                 remaining = deadline - _clock()
                 if remaining <= 0.001:
@@ -250,26 +268,35 @@ class RedisChannelLayer(BaseChannelLayer):
                 yield PAUSE, min(_RECONNECT_PAUSE, remaining)
 
     def _receive_plan(self, channels):
-        """``[(server, [list keys])]`` to look at, in this call's turn: fair over channels and servers."""
-        turn = next(self._receive_turn)
-        if len(channels) > 1:
-            shift = turn % len(channels)
-            channels = channels[shift:] + channels[:shift]
+        """
+        ``[(server, list keys, the keys packed for Redis)]`` for a receive on
+        ``channels``, validated and worked out once per channel list.
+        """
+        try:
+            plan = self._plans[tuple(channels)]
+        except (KeyError, TypeError):
+            pass
+        else:
+            # Python 2 finds b"name" and u"name" equal: only text may use the plan.
+            if not six.PY2 or all(type(channel) is six.text_type for channel in channels):
+                return plan
+        self.valid_channel_names(channels, receive=True)
         prefix = self.prefix
-        if self.ring_size == 1:
-            return [(self._servers[0], [prefix + channel for channel in channels])]
         # A single-reader or process-specific channel lives on the server its
         # name hashes to; others on any server, as senders take turns.
         keys = [[] for _ in self._servers]
         for channel in channels:
-            if "!" in channel or "?" in channel:
+            if self.ring_size > 1 and ("!" in channel or "?" in channel):
                 keys[self.consistent_hash(channel)].append(prefix + channel)
             else:
                 for server_keys in keys:
                     server_keys.append(prefix + channel)
-        shift = turn % self.ring_size
-        order = list(range(shift, self.ring_size)) + list(range(shift))
-        return [(self._servers[index], keys[index]) for index in order if keys[index]]
+        plan = [(server, tuple(server_keys), pack_arguments(server_keys))
+                for server, server_keys in zip(self._servers, keys) if server_keys]
+        if len(self._plans) >= _PLANS_KEPT:
+            self._plans.clear()
+        self._plans[tuple(channels)] = plan
+        return plan
 
     def _unpack(self, found):
         list_key, content = found
@@ -320,7 +347,7 @@ class RedisChannelLayer(BaseChannelLayer):
         as ChannelFull); nothing raises ChannelFull.
         """
         self.valid_group_name(group)
-        message = self.checked_message(message, self.max_message_size)
+        message = self._checked(message)
         members = self.group_channels(group)
         if not members:
             return
@@ -499,9 +526,20 @@ def _sentinel_addresses(hosts):
     return addresses
 
 
-def _run(server, script, keys, args=()):
-    """A receive step that runs ``script`` on ``server``."""
-    return COMMAND, server, ("EVALSHA", script.sha, len(keys)) + tuple(keys) + tuple(args), script
+def _perform(step):
+    """Carry out a COMMAND or PAUSE step of ``receive_steps``; the reply to send it back."""
+    if step[0] == PAUSE:
+        time.sleep(step[1])
+        return None
+    try:
+        if step[0] == PIPELINE:
+            return step[1].pipeline(step[2], step[3])
+        _, server, script, keys, args, packed_keys = step
+        if script is None:
+            return server.execute(keys)
+        return server.run(script, keys, args, packed_keys=packed_keys)
+    except RedisUnavailable as error:
+        return error
 
 
 def _text(what, value):

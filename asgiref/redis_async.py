@@ -27,23 +27,28 @@ async def receive_async(self, channels):
     returns ``(None, None)``; RedisUnavailable if a server stays unreachable
     that long.
     """
-    from .redis import DONE, PAUSE
-    steps = self.receive_steps(channels, True)
+    from .redis import DONE
+    # No pipelines: a coroutine cancelled between a BLMOVE and the read of
+    # what it moved would strand the message key where no reader looks.
+    steps = self.receive_steps(channels, True, pipelines=False)
     clients = _clients(self)
-    reply = None
-    while True:
-        step = steps.send(reply)
-        if step[0] == DONE:
-            return step[1]
-        if step[0] == PAUSE:
-            await asyncio.sleep(step[1])
-            reply = None
-            continue
-        _, server, command, script = step
-        try:
-            reply = await _execute(clients[self._servers.index(server)], server, command, script)
-        except RedisUnavailable as error:
-            reply = error
+    step = next(steps)
+    while step[0] != DONE:
+        step = steps.send(await _perform(step, clients, self._servers))
+    return step[1]
+
+
+async def _perform(step, clients, servers):
+    from .redis import PAUSE
+    if step[0] == PAUSE:
+        await asyncio.sleep(step[1])
+        return None
+    _, server, script, keys, args, _ = step
+    command = keys if script is None else ("EVALSHA", script.sha, len(keys)) + tuple(keys) + tuple(args)
+    try:
+        return await _execute(clients[servers.index(server)], server, command, script)
+    except RedisUnavailable as error:
+        return error
 
 
 async def _execute(client, server, command, script):
@@ -56,6 +61,19 @@ async def _execute(client, server, command, script):
             return await client.execute_command(*command)
     except _FAILURES as error:
         raise server.unavailable(error)
+
+
+async def close_clients(layer):
+    """
+    Close the connections that ``receive_async`` opened for ``layer`` in
+    the running event loop; await it before closing the loop.
+    """
+    by_layer = _clients_by_loop.get(asyncio.get_event_loop())
+    for client in (by_layer.pop(layer, None) if by_layer is not None else None) or ():
+        await client.connection_pool.disconnect()
+        # A Sentinel's master client holds the sentinels' clients too.
+        for sentinel in getattr(getattr(client.connection_pool, "sentinel_manager", None), "sentinels", ()):
+            await sentinel.connection_pool.disconnect()
 
 
 def _clients(layer):

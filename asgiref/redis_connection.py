@@ -98,15 +98,20 @@ class Server(object):
             local.pid = os.getpid()
         return connection
 
-    def run(self, script, keys=(), args=(), retry=True):
+    def run(self, script, keys=(), args=(), retry=True, packed_keys=None):
         """
         Run ``script``, one round trip. ``retry``: a failure is retried once
         on a new connection, for calls that cannot duplicate anything; otherwise
         a failure raises RedisUnavailable unless the connection was found
-        closed before anything was sent.
+        closed before anything was sent. ``packed_keys``: ``keys`` already
+        through :func:`pack_arguments`, to spare packing them again.
         """
-        return self.execute(("EVALSHA", script.sha, len(keys)) + tuple(keys) + tuple(args),
-                            retry=retry, script=script)
+        if packed_keys is None:
+            command = ("EVALSHA", script.sha, len(keys)) + tuple(keys) + tuple(args)
+        else:
+            command = (b"*%d\r\n" % (3 + len(keys) + len(args)) + pack_arguments((b"EVALSHA", script.sha, len(keys)))
+                       + packed_keys + pack_arguments(args))
+        return self.execute(command, retry=retry, script=script)
 
     def execute(self, command, retry=True, script=None):
         """Send ``command`` (a tuple) and return its reply; see :meth:`run`."""
@@ -129,6 +134,33 @@ class Server(object):
             connection.disconnect()
             raise self.unavailable(error)
 
+    def pipeline(self, commands, script):
+        """
+        Send ``commands`` at once and return their replies, one round trip;
+        the last runs ``script`` (loaded if the server lacks it). Retried
+        once on a new connection, like :meth:`execute`.
+        """
+        connection = self.connection()
+        for attempt in (1, 2):
+            try:
+                if connection._sock is None:
+                    connection.connect()
+                connection.send_packed_command(connection.pack_commands(commands))
+                replies = [connection.read_response() for _ in commands[:-1]]
+                try:
+                    replies.append(connection.read_response())
+                except NoScriptError:
+                    replies.append(self._exchange(connection, commands[-1], script))
+                return replies
+            except _FAILURES as error:
+                connection.disconnect()
+                if attempt == 2 or isinstance(error, (TimeoutError, socket.timeout)):
+                    raise self.unavailable(error)
+            except Exception:
+                # A reply left unread would answer the next command.
+                connection.disconnect()
+                raise
+
     @staticmethod
     def _closed_by_server(connection):
         # An idle connection has nothing to read unless the server closed it.
@@ -142,7 +174,7 @@ class Server(object):
             # Connect first, as redis-py's pool does: a Sentinel connection
             # asks the sentinels for the master only in connect().
             connection.connect()
-        connection.send_command(*command)
+        _send(connection, command)
         try:
             return connection.read_response()
         except NoScriptError:
@@ -150,7 +182,7 @@ class Server(object):
             # script did not run, so loading it and running it again is safe.
             connection.send_command("SCRIPT", "LOAD", script.source)
             connection.read_response()
-            connection.send_command(*command)
+            _send(connection, command)
             return connection.read_response()
 
     def unavailable(self, error):
@@ -164,3 +196,24 @@ class Server(object):
         connection = getattr(self._local, "connection", None)
         if connection is not None:
             connection.disconnect()
+
+
+def _send(connection, command):
+    if isinstance(command, bytes):
+        connection.send_packed_command([command])
+    else:
+        connection.send_command(*command)
+
+
+def pack_arguments(arguments):
+    """``arguments`` (text, bytes or numbers) as the bulk strings of a Redis command, without its header."""
+    parts = []
+    for argument in arguments:
+        if isinstance(argument, six.text_type):
+            argument = argument.encode("utf8")
+        elif isinstance(argument, float):
+            argument = repr(argument).encode("ascii")
+        elif not isinstance(argument, bytes):
+            argument = ("%d" % argument).encode("ascii")
+        parts.append(b"$%d\r\n%s\r\n" % (len(argument), argument))
+    return b"".join(parts)

@@ -135,10 +135,11 @@ end
 return results
 """
 
-#: Take the first live message from the channel lists KEYS, in order; a
-#: message key whose content expired is skipped. ARGV, when given: a message
-#: key a BLPOP already took from list ARGV[2], tried first.
-#: Returns {channel list, content} or nil.
+#: Take the first live message from the channel lists KEYS, starting at
+#: the ARGV[1]-th (from 0) and going round; a message key whose content
+#: expired is skipped. ARGV[2], when given: a message key a BLPOP already
+#: took from list ARGV[3], tried first. Redis 7 pops from all the lists in
+#: one LMPOP. Returns {channel list, content} or nil.
 RECEIVE = """
 local function take(message_key)
     local content = redis.call('GET', message_key)
@@ -147,25 +148,67 @@ local function take(message_key)
     end
     return content
 end
-if ARGV[1] then
-    local content = take(ARGV[1])
+if ARGV[2] then
+    local content = take(ARGV[2])
     if content then
-        return {ARGV[2], content}
+        return {ARGV[3], content}
     end
 end
-for i = 1, #KEYS do
+local count = #KEYS
+local lists = KEYS
+local start = tonumber(ARGV[1] or 0) % count
+if start > 0 then
+    lists = {}
+    for i = 1, count do
+        lists[i] = KEYS[(start + i - 1) % count + 1]
+    end
+end
+if (redis.REDIS_VERSION_NUM or 0) >= 0x070000 then
+    local lmpop = {'LMPOP', count}
+    for i = 1, count do
+        lmpop[i + 2] = lists[i]
+    end
+    lmpop[count + 3] = 'LEFT'
     while true do
-        local message_key = redis.call('LPOP', KEYS[i])
+        local popped = redis.call(unpack(lmpop))
+        if not popped then
+            return nil
+        end
+        local content = take(popped[2][1])
+        if content then
+            return {popped[1], content}
+        end
+    end
+end
+for i = 1, count do
+    while true do
+        local message_key = redis.call('LPOP', lists[i])
         if not message_key then
             break
         end
         local content = take(message_key)
         if content then
-            return {KEYS[i], content}
+            return {lists[i], content}
         end
     end
 end
 return nil
+"""
+
+#: Take the message whose key a BLMOVE moved from channel list KEYS[2] to
+#: the list KEYS[1]; an expired one is skipped. Returns {KEYS[2], content} or nil.
+RECEIVE_MOVED = """
+while true do
+    local message_key = redis.call('LPOP', KEYS[1])
+    if not message_key then
+        return nil
+    end
+    local content = redis.call('GET', message_key)
+    if content then
+        redis.call('DEL', message_key)
+        return {KEYS[2], content}
+    end
+end
 """
 
 #: Add ARGV[2] to group KEYS[1] at time ARGV[1]; the group lives ARGV[3] s.

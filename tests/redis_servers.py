@@ -48,6 +48,15 @@ def require_redis():
         skip_or_fail("the redis extra is not installed (pip install \".[redis]\"): %s" % error)
 
 
+@pytest.fixture
+def redis_server():
+    """A RedisServer of the test's own."""
+    require_redis()
+    started = RedisServer()
+    yield started
+    started.stop()
+
+
 @pytest.fixture(scope="module")
 def redis_servers():
     """A function ``count -> [port, ...]`` of that many servers, started on first use, stopped after the module."""

@@ -13,10 +13,11 @@ import pytest
 
 from asgiref import conformance
 from redis_servers import RedisServer, require_redis
+from threads import in_thread
 
 try:
     import redis
-    from asgiref.redis import ChannelLayer, RedisChannelLayer, RedisUnavailable
+    from asgiref.redis import ChannelLayer, RedisChannelLayer
 except ImportError:
     redis = RedisChannelLayer = None
 
@@ -180,9 +181,7 @@ def test_ordinary_channels_spread_over_every_server_and_are_all_received(sharded
 
 def test_a_blocked_receive_wakes_for_a_message_on_either_server(sharded):
     for n in range(2):
-        result = []
-        thread = threading.Thread(target=lambda: result.append(sharded.receive(["idle", "http.request"], block=True)))
-        thread.start()
+        thread, result = in_thread(sharded.receive, ["idle", "http.request"], True)
         time.sleep(0.3)
         sharded.send("http.request", {"n": n})
         thread.join(5)
@@ -367,7 +366,7 @@ def test_one_key_string_is_refused():
 def test_twisted_is_listed_only_where_twisted_imports():
     require_redis()
     try:
-        import twisted  # noqa: F401
+        import twisted  # noqa: F401 (only whether it imports)
         installed = True
     except ImportError:
         installed = False
@@ -391,3 +390,22 @@ def test_blocked_receives_wait_whole_seconds_where_redis_takes_no_fractions(serv
     assert 0.5 <= time.time() - started < 5
     threading.Timer(0.2, lambda: layer.send("fractions", {"n": 1})).start()
     assert layer.receive(["fractions"], block=True) == ("fractions", {"n": 1})
+
+
+def test_a_blocked_receive_on_one_channel_leaves_no_key_behind(server):
+    layer = layer_on(server)
+    threading.Timer(0.2, lambda: layer.send("single", {"n": 1})).start()
+    assert layer.receive(["single"], block=True) == ("single", {"n": 1})
+    assert [key for key in server.raw.keys("asgi:*") if not key.startswith(b"asgi-meta")] == []
+
+
+def test_a_blocked_receive_skips_a_message_that_expired_and_waits_on(server):
+    layer = layer_on(server, receive_timeout=3)
+    for channels in (["expiring"], ["expiring", "other"]):
+        thread, result = in_thread(layer.receive, channels, True)
+        time.sleep(0.2)
+        server.raw.rpush("asgi:expiring", "asgi:" + "0" * 32)
+        time.sleep(0.2)
+        layer.send("expiring", {"n": 2})
+        thread.join(5)
+        assert result == [("expiring", {"n": 2})]

@@ -37,12 +37,15 @@ def layer(server):
     return made
 
 
-def run(coroutine):
+def run(layer, coroutine):
+    """Run ``coroutine`` in a new event loop; then close the layer's connections there, and the loop."""
     import asyncio
+    from asgiref.redis_async import close_clients
     loop = asyncio.new_event_loop()
     try:
         return loop.run_until_complete(coroutine)
     finally:
+        loop.run_until_complete(close_clients(layer))
         loop.close()
 
 
@@ -53,23 +56,24 @@ def test_async_is_listed_with_receive_async(layer):
 def test_receive_async_returns_a_waiting_message(layer):
     layer.send("async.waiting", {"n": 1})
     layer.send("async.local!x", {"n": 2})
-    assert run(layer.receive_async(["async.waiting"])) == ("async.waiting", {"n": 1})
-    assert run(layer.receive_async(["async.other", "async.local!"])) == ("async.local!x", {"n": 2})
+    assert run(layer, layer.receive_async(["async.waiting"])) == ("async.waiting", {"n": 1})
+    assert run(layer, layer.receive_async(["async.other", "async.local!"])) == ("async.local!x", {"n": 2})
 
 
 def test_receive_async_wakes_on_a_send_from_another_thread(layer):
     threading.Timer(0.3, lambda: layer.send("async.later", {"n": 3})).start()
-    assert run(layer.receive_async(["async.idle", "async.later"])) == ("async.later", {"n": 3})
+    assert run(layer, layer.receive_async(["async.idle", "async.later"])) == ("async.later", {"n": 3})
 
 
 def test_receive_async_comes_back_empty_after_the_receive_timeout(layer):
     started = time.time()
-    assert run(layer.receive_async(["async.nothing"])) == (None, None)
+    assert run(layer, layer.receive_async(["async.nothing"])) == (None, None)
     assert time.time() - started >= 0.9
 
 
 def test_receive_async_lets_the_event_loop_run_while_it_waits(layer):
     import asyncio
+    from asgiref.redis_async import close_clients
     loop = asyncio.new_event_loop()
     ticks = []
     for n in range(5):
@@ -77,6 +81,7 @@ def test_receive_async_lets_the_event_loop_run_while_it_waits(layer):
     try:
         received = loop.run_until_complete(layer.receive_async(["async.idle"]))
     finally:
+        loop.run_until_complete(close_clients(layer))
         loop.close()
     assert received == (None, None)
     assert ticks == [0, 1, 2, 3, 4]
@@ -88,7 +93,7 @@ def test_receive_async_with_redis_absent_names_the_server():
     port = free_port()
     layer = RedisChannelLayer(hosts=["redis://127.0.0.1:%d/0" % port], receive_timeout=0.5)
     with pytest.raises(RedisUnavailable) as raised:
-        run(layer.receive_async(["async.absent"]))
+        run(layer, layer.receive_async(["async.absent"]))
     assert str(port) in str(raised.value)
 
 
@@ -98,7 +103,7 @@ def test_receive_async_over_two_servers(server):
         layer = RedisChannelLayer(hosts=[server.url, other.url], receive_timeout=1)
         for n in range(4):
             layer.send("async.spread", {"n": n})
-        received = [run(layer.receive_async(["async.spread"]))[1]["n"] for _ in range(4)]
+        received = [run(layer, layer.receive_async(["async.spread"]))[1]["n"] for _ in range(4)]
         assert sorted(received) == [0, 1, 2, 3]
     finally:
         other.stop()

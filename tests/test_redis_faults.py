@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from redis_servers import RedisServer, free_port, require_redis
+from redis_servers import free_port, redis_server, require_redis  # noqa: F401 (a fixture)
 
 try:
     import redis
@@ -26,11 +26,8 @@ SLACK = 5
 
 
 @pytest.fixture
-def server():
-    require_redis()
-    started = RedisServer()
-    yield started
-    started.stop()
+def server(redis_server):  # noqa: F811
+    return redis_server
 
 
 def test_redis_absent_at_start_is_an_error_naming_the_server():
@@ -154,3 +151,22 @@ def test_redis_killed_and_restarted_under_traffic(server):
     assert len(received) == len(set(received))
     assert set(received) <= set(sent)
     assert max(received) > sent[before_restart]
+
+
+def test_scripts_that_redis_forgot_are_loaded_again(server):
+    layer = RedisChannelLayer(hosts=[server.url], receive_timeout=2)
+    layer.send("scripted", {"n": 1})
+    assert layer.receive(["scripted"], block=True) == ("scripted", {"n": 1})
+    raw = redis.Redis.from_url(server.url)
+
+    def forget_then_send():
+        raw.script_flush()
+        layer.send("scripted", {"n": 2})
+    for channels in (["scripted"], ["scripted", "other"]):
+        raw.script_flush()
+        threading.Timer(0.3, forget_then_send).start()
+        assert layer.receive(channels, block=True) == ("scripted", {"n": 2})
+    raw.script_flush()
+    layer.group_add("group", "scripted")
+    layer.send_group("group", {"n": 3})
+    assert layer.receive(["scripted"]) == ("scripted", {"n": 3})

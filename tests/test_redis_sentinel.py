@@ -41,17 +41,19 @@ class Sentinel(object):
         self.process = subprocess.Popen([executable(), path, "--sentinel"],
                                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         wait_for_port(self.port, self.process)
-        if replica:
-            self._wait_for_replica()
+        self._wait_until_settled(replicas=1 if replica else 0)
 
-    def _wait_for_replica(self, timeout=10):
+    def _wait_until_settled(self, replicas, timeout=10):
+        """Until the sentinel reports the master up, with its replica if there is one."""
         client = redis.Redis(port=self.port)
         deadline = time.time() + timeout
         while time.time() < deadline:
-            if client.sentinel_slaves(SERVICE):
+            state = client.sentinel_master(SERVICE)
+            if (state["is_master"] and not state["is_sdown"] and not state["is_odown"]
+                    and state["num-slaves"] >= replicas):
                 return
             time.sleep(0.1)
-        raise AssertionError("the sentinel never saw the replica")
+        raise AssertionError("the sentinel never reported the master up: %s" % state)
 
     def stop(self):
         self.process.kill()
@@ -151,10 +153,12 @@ def test_receive_async_reaches_the_master_through_the_sentinels(watched):
     if six.PY2:
         pytest.skip("receive_async needs Python 3's asyncio")
     import asyncio
+    from asgiref.redis_async import close_clients
     layer = RedisSentinelChannelLayer(hosts=[("127.0.0.1", watched.port)], services=[SERVICE], receive_timeout=1)
     layer.send("async.sentinel", {"n": 1})
     loop = asyncio.new_event_loop()
     try:
         assert loop.run_until_complete(layer.receive_async(["async.sentinel"])) == ("async.sentinel", {"n": 1})
     finally:
+        loop.run_until_complete(close_clients(layer))
         loop.close()
