@@ -65,10 +65,7 @@ class HttpServer(object):
 
     @property
     def url(self):
-        if self.unix_socket:
-            return "unix:%s" % self.unix_socket
-        host = "[%s]" % self.host if ":" in self.host else self.host
-        return "http://%s:%d/" % (host, self.port)
+        return server_url(self.host, self.port, self.unix_socket)
 
     def stop(self):
         """Make :meth:`serve` stop; safe from any thread and from a signal handler."""
@@ -152,6 +149,13 @@ def _last_on_its_connection(channel):
     """Answer the channel's requests not yet answered as if each had asked for Connection: close."""
     for request in list(channel.requests):
         request.headers["CONNECTION"] = "close"
+
+
+def server_url(host, port, unix_socket=None):
+    """What the start-up line shows: ``http://host:port/``, or ``unix:PATH``."""
+    if unix_socket:
+        return "unix:%s" % unix_socket
+    return "http://%s:%d/" % ("[%s]" % host if ":" in host else host, port)
 
 
 def listening_socket(host, port, unix_socket=None):

@@ -7,7 +7,7 @@ import logging
 import os
 import time
 
-from .http_server import listening_socket
+from .http_server import listening_socket, server_url
 
 access_log = logging.getLogger("asgiref.access")
 
@@ -43,10 +43,7 @@ class UvicornServer(object):
 
     @property
     def url(self):
-        if self.unix_socket:
-            return "unix:%s" % self.unix_socket
-        host = "[%s]" % self.host if ":" in self.host else self.host
-        return "http://%s:%d/" % (host, self.port)
+        return server_url(self.host, self.port, self.unix_socket)
 
     def stop(self):
         """Make :meth:`serve` stop after the requests in flight; safe from any thread."""

@@ -29,7 +29,6 @@ Needs Linux, wrk, redis-server, and pip install ".[serve,redis]" a2wsgi
 """
 import argparse
 import os
-import re
 import socket
 import subprocess
 import sys
@@ -38,7 +37,7 @@ import time
 
 import uvicorn
 
-from http_bridge import free_port, seconds as parse_seconds
+from http_bridge import free_port, load
 from tables import print_table
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -62,19 +61,6 @@ def start(arguments, port=None):
         process.kill()
         raise SystemExit("%s did not start" % arguments)
     return process
-
-
-def load(port, connections, duration, path):
-    """wrk against ``path`` on ``port``: (requests per second, p50, p99 in seconds)."""
-    output = subprocess.check_output([
-        "wrk", "-t1", "-c%d" % connections, "-d%ds" % duration, "--latency", "http://127.0.0.1:%d%s" % (port, path),
-    ]).decode("ascii")
-    if "Non-2xx" in output or "Socket errors" in output:
-        raise SystemExit("wrk saw errors:\n" + output)
-    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
-    p50 = parse_seconds(re.search(r"^\s+50%\s+(\S+)$", output, re.MULTILINE).group(1))
-    p99 = parse_seconds(re.search(r"^\s+99%\s+(\S+)$", output, re.MULTILINE).group(1))
-    return rate, p50, p99
 
 
 def http_commands(app, port):

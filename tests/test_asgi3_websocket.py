@@ -93,10 +93,21 @@ def server(layer):
 
 
 @pytest.fixture
-def application(layer):
-    application = Application(layer)
-    yield application
-    application.stop()
+def applications(layer):
+    """``applications(**options)``: an Application on the layer, stopped after the test."""
+    made = []
+
+    def make(**options):
+        made.append(Application(layer, **options))
+        return made[-1]
+    yield make
+    for application in made:
+        application.stop()
+
+
+@pytest.fixture
+def application(applications):
+    return applications()
 
 
 # The handshake.
@@ -117,78 +128,63 @@ def test_the_connect_message_has_every_key_and_accept_opens_the_socket(server, a
 
 
 @pytest.mark.parametrize("answer", [{"accept": False}, {"close": True}, {"accept": False, "text": "no"}])
-def test_a_refusal_is_http_403_and_the_application_hears_one_disconnect(layer, server, answer):
-    application = Application(layer, on_connect=answer)
-    try:
-        with pytest.raises(InvalidStatus) as refused:
-            connect(server.ws_url + "/")
-        assert refused.value.response.status_code == 403
-        disconnect, = application.wait_for("websocket.disconnect")
-        assert disconnect["code"] == 1006 and disconnect["order"] == 1
-        time.sleep(0.3)
-        assert application.channels() == ["websocket.connect", "websocket.disconnect"]
-    finally:
-        application.stop()
+def test_a_refusal_is_http_403_and_the_application_hears_one_disconnect(layer, server, applications, answer):
+    application = applications(on_connect=answer)
+    with pytest.raises(InvalidStatus) as refused:
+        connect(server.ws_url + "/")
+    assert refused.value.response.status_code == 403
+    disconnect, = application.wait_for("websocket.disconnect")
+    assert disconnect["code"] == 1006 and disconnect["order"] == 1
+    time.sleep(0.3)
+    assert application.channels() == ["websocket.connect", "websocket.disconnect"]
 
 
-def test_no_answer_within_connect_timeout_is_a_refusal(layer, server):
-    application = Application(layer, on_connect=False)
-    try:
-        started = time.time()
-        with pytest.raises(InvalidStatus) as refused:
-            connect(server.ws_url + "/")
-        assert refused.value.response.status_code == 403
-        assert time.time() - started >= 1
-        application.wait_for("websocket.disconnect")
-    finally:
-        application.stop()
+def test_no_answer_within_connect_timeout_is_a_refusal(layer, server, applications):
+    application = applications(on_connect=False)
+    started = time.time()
+    with pytest.raises(InvalidStatus) as refused:
+        connect(server.ws_url + "/")
+    assert refused.value.response.status_code == 403
+    assert time.time() - started >= 1
+    application.wait_for("websocket.disconnect")
 
 
-def test_data_as_the_first_answer_accepts_and_is_sent(layer, server):
-    application = Application(layer, on_connect={"text": "welcome"})
-    try:
-        with connect(server.ws_url + "/") as socket:
-            assert socket.recv(WAIT) == "welcome"
-    finally:
-        application.stop()
+def test_data_as_the_first_answer_accepts_and_is_sent(layer, server, applications):
+    application = applications(on_connect={"text": "welcome"})
+    with connect(server.ws_url + "/") as socket:
+        assert socket.recv(WAIT) == "welcome"
 
 
-def test_data_with_close_as_the_first_answer_is_sent_then_closes(layer, server):
-    application = Application(layer, on_connect={"bytes": b"bye", "close": 4000})
-    try:
-        with connect(server.ws_url + "/") as socket:
-            assert socket.recv(WAIT) == b"bye"
-            with pytest.raises(ConnectionClosed) as closed:
-                socket.recv(WAIT)
-        assert closed.value.rcvd.code == 4000
-        assert application.wait_for("websocket.disconnect")[0]["code"] == 4000
-    finally:
-        application.stop()
+def test_data_with_close_as_the_first_answer_is_sent_then_closes(layer, server, applications):
+    application = applications(on_connect={"bytes": b"bye", "close": 4000})
+    with connect(server.ws_url + "/") as socket:
+        assert socket.recv(WAIT) == b"bye"
+        with pytest.raises(ConnectionClosed) as closed:
+            socket.recv(WAIT)
+    assert closed.value.rcvd.code == 4000
+    assert application.wait_for("websocket.disconnect")[0]["code"] == 4000
 
 
-def test_no_frame_reaches_the_application_before_it_answers(layer, server):
-    application = Application(layer, on_connect=False)
-    try:
-        opened = threading.Event()
+def test_no_frame_reaches_the_application_before_it_answers(layer, server, applications):
+    application = applications(on_connect=False)
+    opened = threading.Event()
 
-        def open_and_send():
-            try:
-                with connect(server.ws_url + "/") as socket:
-                    opened.set()
-                    socket.send("early")
-            except InvalidStatus:
-                pass
-        thread = threading.Thread(target=open_and_send)
-        thread.start()
-        connect_message, = application.wait_for("websocket.connect")
-        time.sleep(0.3)
-        assert not opened.is_set() and application.channels() == ["websocket.connect"]
-        layer.send(connect_message["reply_channel"], {"accept": True})
-        receive, = application.wait_for("websocket.receive")
-        assert receive["text"] == "early" and receive["order"] == 1
-        thread.join(WAIT)
-    finally:
-        application.stop()
+    def open_and_send():
+        try:
+            with connect(server.ws_url + "/") as socket:
+                opened.set()
+                socket.send("early")
+        except InvalidStatus:
+            pass
+    thread = threading.Thread(target=open_and_send)
+    thread.start()
+    connect_message, = application.wait_for("websocket.connect")
+    time.sleep(0.3)
+    assert not opened.is_set() and application.channels() == ["websocket.connect"]
+    layer.send(connect_message["reply_channel"], {"accept": True})
+    receive, = application.wait_for("websocket.receive")
+    assert receive["text"] == "early" and receive["order"] == 1
+    thread.join(WAIT)
 
 
 # Frames.
@@ -210,36 +206,30 @@ def test_text_and_bytes_go_both_ways_numbered_by_order(server, application):
     assert disconnect["reply_channel"] == frames[0]["reply_channel"]
 
 
-def test_a_reply_with_both_text_and_bytes_is_ignored(layer, server):
+def test_a_reply_with_both_text_and_bytes_is_ignored(layer, server, applications):
     answers = iter([{"text": "a", "bytes": b"b"}, {"text": "second"}])
-    application = Application(layer, on_receive=lambda message: next(answers))
-    try:
-        with connect(server.ws_url + "/") as socket:
-            socket.send("one")
-            socket.send("two")
-            assert socket.recv(WAIT) == "second"
-    finally:
-        application.stop()
+    application = applications(on_receive=lambda message: next(answers))
+    with connect(server.ws_url + "/") as socket:
+        socket.send("one")
+        socket.send("two")
+        assert socket.recv(WAIT) == "second"
 
 
 # Closing.
 
 @pytest.mark.parametrize("close, code", [(True, 1000), (4001, 4001)])
-def test_the_application_closes_with_its_code_and_the_disconnect_follows_the_last_frame(layer, server, close, code):
-    application = Application(layer, on_receive=lambda message: {"text": "last", "close": close})
-    try:
-        with connect(server.ws_url + "/") as socket:
-            socket.send("please close")
-            assert socket.recv(WAIT) == "last"
-            with pytest.raises(ConnectionClosed) as closed:
-                socket.recv(WAIT)
-        assert closed.value.rcvd.code == code
-        disconnect, = application.wait_for("websocket.disconnect")
-        assert disconnect["code"] == code and disconnect["order"] == 2
-        time.sleep(0.3)
-        assert application.channels() == ["websocket.connect", "websocket.receive", "websocket.disconnect"]
-    finally:
-        application.stop()
+def test_the_application_closes_with_its_code_and_the_disconnect_follows_the_last_frame(layer, server, applications, close, code):
+    application = applications(on_receive=lambda message: {"text": "last", "close": close})
+    with connect(server.ws_url + "/") as socket:
+        socket.send("please close")
+        assert socket.recv(WAIT) == "last"
+        with pytest.raises(ConnectionClosed) as closed:
+            socket.recv(WAIT)
+    assert closed.value.rcvd.code == code
+    disconnect, = application.wait_for("websocket.disconnect")
+    assert disconnect["code"] == code and disconnect["order"] == 2
+    time.sleep(0.3)
+    assert application.channels() == ["websocket.connect", "websocket.receive", "websocket.disconnect"]
 
 
 def test_the_client_close_code_reaches_the_application_once(server, application):
