@@ -13,6 +13,7 @@ from .asgi3_layer import receive_by
 from .bridge import BadResponse, Exchange, Refused, ResponseAborted
 from .http_checks import PLAIN_TEXT
 from .layer_calls import Patience, clock
+from .wsgi_front import _BODY_RETRY as BODY_RETRY
 from .wsgi_mapping import status_line
 
 logger = logging.getLogger("asgiref.asgi3")
@@ -136,7 +137,7 @@ class HttpRelay(object):
         exchange.send_request(front.channel, request, more)
         while more:
             content, more = await body.next()
-            patience = Patience(front.send_timeout)
+            patience = Patience(front.send_timeout, longest=BODY_RETRY)
             while not exchange.offer_body(content, more):
                 # The application is not taking the body: if it has answered
                 # anyway, the rest is not sent.

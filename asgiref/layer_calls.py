@@ -33,11 +33,13 @@ def receive_blocking(channel_layer, channels):
 class Patience(object):
     """
     The waits between tries at a full channel: sleeps that start at 0.1 ms and
-    double up to 50 ms, for up to ``timeout`` seconds from the first wait.
+    double up to ``longest`` (50 ms), for up to ``timeout`` seconds from the
+    first wait.
     """
 
-    def __init__(self, timeout):
+    def __init__(self, timeout, longest=_BACKOFF[1]):
         self.timeout = timeout
+        self.longest = longest
         self._deadline = None
         self._delay = _BACKOFF[0]
 
@@ -56,7 +58,7 @@ class Patience(object):
         delay = self._delay
         if clock() + delay > self._deadline:
             return None
-        self._delay = min(delay * 2, _BACKOFF[1])
+        self._delay = min(delay * 2, self.longest)
         return delay
 
 

@@ -15,6 +15,12 @@ from .wsgi_mapping import headers_to_wsgi, request_from_environ, status_line
 
 logger = logging.getLogger("asgiref.wsgi")
 
+# The longest sleep between tries at a full body channel (seconds). The
+# window is small (docs/backpressure.rst), so a long sleep would leave the
+# application idle once it has taken the window: an upload slowed to a
+# trickle whenever the worker was descheduled for a moment.
+_BODY_RETRY = 0.005
+
 
 class WsgiToAsgiAdapter(object):
     """
@@ -88,7 +94,7 @@ class WsgiToAsgiAdapter(object):
         exchange.send_request(self.channel, request, more)
         while more:
             content, more = self._next_chunk(chunks)
-            patience = Patience(self.send_timeout)
+            patience = Patience(self.send_timeout, longest=_BODY_RETRY)
             while not exchange.offer_body(content, more):
                 # The application is not taking the body: if it has answered
                 # anyway, the rest is not sent, and this thread answers.

@@ -250,7 +250,7 @@ def waves(kind):
     from asgiref.wsgi import AsgiToWsgiAdapter, WsgiToAsgiAdapter
     served, worker = application, None
     if kind == "bridge":
-        layer = ChannelLayer(receive_timeout=1, channel_capacity=CHANNEL_CAPACITY)
+        layer = ChannelLayer(capacity=100, receive_timeout=1, channel_capacity=CHANNEL_CAPACITY)
         worker = AsgiToWsgiAdapter(application, layer)
         worker.start(4)
         served = WsgiToAsgiAdapter(layer, response_timeout=10)

@@ -16,7 +16,8 @@ from bridge_helpers import make_environ, serve, serve_in_thread, StartResponse, 
 
 @pytest.fixture
 def layer():
-    return ChannelLayer(receive_timeout=0.2)
+    # asgiref 1.1's default capacity, 10, is fewer than some tests have in flight.
+    return ChannelLayer(capacity=100, receive_timeout=0.2)
 
 
 # Both adapters together.
@@ -99,7 +100,8 @@ def test_a_hundred_waves_of_32_concurrent_requests_are_all_answered(layer):
 
 def bounded_layer():
     """A layer whose body and reply channels hold 4 messages each, as the tests below rely on."""
-    return ChannelLayer(receive_timeout=0.2, channel_capacity={"http.request.body?*": 4, "http.response*": 4})
+    return ChannelLayer(capacity=100, receive_timeout=0.2,
+                        channel_capacity={"http.request.body?*": 4, "http.response*": 4})
 
 
 def not_reading(environ, start_response):

@@ -19,7 +19,8 @@ from bridge_helpers import make_environ, native, respond, serve, serve_in_thread
 
 @pytest.fixture
 def layer():
-    return ChannelLayer(receive_timeout=0.2)
+    # asgiref 1.1's default capacity, 10, is fewer than some tests have in flight.
+    return ChannelLayer(capacity=100, receive_timeout=0.2)
 
 
 @pytest.fixture
@@ -85,7 +86,7 @@ class RecordingLayer(ChannelLayer):
 
 
 def test_every_request_receives_its_own_response_behind_its_own_reply_prefix_only():
-    layer = RecordingLayer(receive_timeout=0.2)
+    layer = RecordingLayer(capacity=20, receive_timeout=0.2)
     front = WsgiToAsgiAdapter(layer, response_timeout=10)
     waiting = [serve_in_thread(front, make_environ(PATH_INFO="/%d" % n)) for n in range(20)]
     requests = [take(layer, "http.request")[1] for _ in range(20)]

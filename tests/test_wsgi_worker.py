@@ -23,7 +23,8 @@ from bridge_helpers import handle, http_request, native, replies, take, Ticks
 
 @pytest.fixture
 def layer():
-    return ChannelLayer(receive_timeout=0.2)
+    # asgiref 1.1's default capacity, 10, is fewer than some tests have in flight.
+    return ChannelLayer(capacity=100, receive_timeout=0.2)
 
 
 # AsgiToWsgiAdapter: the environ and the request body.
