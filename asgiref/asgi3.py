@@ -12,11 +12,11 @@ import asyncio
 from .asgi3_consumers import consume
 from .asgi3_http import HttpRelay
 from .asgi3_websocket import WebSocketRelay
-from .base_layer import check_positive_int, check_positive_number
-from .bridge import ReplyPrefixes
+from .base_layer import check_positive_number
+from .bridge import HttpFront, ReplyPrefixes
 
 
-class ChannelLayerApplication(object):
+class ChannelLayerApplication(HttpFront):
     """
     An ASGI 3 application serving HTTP (spec section 5) and WebSocket
     (section 5b) through ``channel_layer``, which must have ``receive_async``
@@ -47,15 +47,9 @@ class ChannelLayerApplication(object):
         if "async" not in getattr(channel_layer, "extensions", ()):
             raise TypeError("%s has no receive_async (the 'async' extension), which the ASGI 3 front needs"
                             % type(channel_layer).__name__)
-        channel_layer.valid_channel_name(channel)
-        self.channel_layer = channel_layer
-        self.channel = channel
-        self.response_timeout = check_positive_number("response_timeout", response_timeout)
-        self.max_body_size = None if max_body_size is None else check_positive_int("max_body_size", max_body_size)
-        self.body_chunk_size = check_positive_int("body_chunk_size", body_chunk_size)
-        self.send_timeout = check_positive_number("send_timeout", send_timeout)
+        HttpFront.__init__(self, channel_layer, channel, response_timeout, max_body_size, body_chunk_size,
+                           send_timeout)
         self.connect_timeout = check_positive_number("connect_timeout", connect_timeout)
-        self.prefixes = ReplyPrefixes()
         self.socket_prefixes = ReplyPrefixes("websocket.send.")
         self.consumers = consumers
 

@@ -269,3 +269,16 @@ def test_a_slow_client_holds_back_its_own_application_and_no_other(layer, serve)
         connection.close()
     finally:
         worker.stop()
+
+
+@pytest.mark.parametrize("keywords", [
+    {"response_timeout": 0}, {"max_body_size": 0}, {"body_chunk_size": 0}, {"send_timeout": float("inf")},
+    {"channel": "bad name"}])
+def test_both_fronts_check_their_keywords_the_same_way(layer, keywords):
+    fronts = [WsgiToAsgiAdapter]
+    if ASGI3:
+        from asgiref.asgi3 import ChannelLayerApplication
+        fronts.append(ChannelLayerApplication)
+    for front in fronts:
+        with pytest.raises((TypeError, ValueError)):
+            front(layer, **keywords)
