@@ -11,9 +11,10 @@ import asyncio
 
 from .asgi3_consumers import consume
 from .asgi3_http import HttpRelay
+from .asgi3_mailboxes import Mailboxes
 from .asgi3_websocket import WebSocketRelay
 from .base_layer import check_positive_number
-from .bridge import HttpFront, ReplyPrefixes
+from .bridge import HttpFront
 
 
 class ChannelLayerApplication(HttpFront):
@@ -29,8 +30,9 @@ class ChannelLayerApplication(HttpFront):
     full, 504 when no response comes within ``response_timeout`` seconds or
     the application takes no body chunk for ``send_timeout`` seconds, 502
     for a malformed response; a response that stops mid-way aborts the
-    connection. Each request and each WebSocket waits for its replies on a
-    reply prefix of its own, awaited on the server's event loop.
+    connection. Each request waits for its replies on a reply prefix of its
+    own; the WebSockets' replies come through one receive per process
+    (asgiref.asgi3_mailboxes); all awaited on the server's event loop.
 
     A WebSocket handshake waits up to ``connect_timeout`` seconds for the
     application's answer (none: refused); a frame the layer will not take
@@ -50,7 +52,7 @@ class ChannelLayerApplication(HttpFront):
         HttpFront.__init__(self, channel_layer, channel, response_timeout, max_body_size, body_chunk_size,
                            send_timeout)
         self.connect_timeout = check_positive_number("connect_timeout", connect_timeout)
-        self.socket_prefixes = ReplyPrefixes("websocket.send.")
+        self.mailboxes = Mailboxes(channel_layer, "websocket.send.")
         self.consumers = consumers
 
     async def __call__(self, scope, receive, send):

@@ -12,9 +12,9 @@ import logging
 import six
 
 from .asgi3_http import request_from_scope
-from .asgi3_layer import receive_by, send_patiently
+from .asgi3_layer import send_patiently
 from .http_checks import PLAIN_TEXT
-from .layer_calls import clock, drain
+from .layer_calls import clock
 
 logger = logging.getLogger("asgiref.asgi3")
 
@@ -57,20 +57,20 @@ class WebSocketRelay(object):
         self.send = send
         self.path = scope["path"]
         self.order = 0
-        self.prefix = self.reply_channel = None
+        self.mailbox = self.reply_channel = None
 
     async def run(self):
         event = await self.receive()
         if event["type"] != "websocket.connect":
             return
-        prefixes = self.front.socket_prefixes
-        self.prefix, self.reply_channel = prefixes.lend()
+        mailboxes = self.front.mailboxes
+        self.mailbox = mailboxes.open()
+        self.reply_channel = self.mailbox.channel
         try:
             await self._connect()
         finally:
             # What the application still sends here is for nobody.
-            drain(self.front.channel_layer, self.prefix)
-            prefixes.give_back(self.prefix)
+            mailboxes.close(self.mailbox)
 
     async def _connect(self):
         layer = self.front.channel_layer
@@ -100,7 +100,7 @@ class WebSocketRelay(object):
         """The application's first answer that decides the handshake, or None if none came in time."""
         deadline = clock() + self.front.connect_timeout
         while clock() < deadline:
-            message = await self._next_reply(deadline)
+            message = await self._next_reply(deadline - clock())
             if message is not None and (message.get("text") or message.get("bytes") or "accept" in message
                                         or message.get("close")):
                 return message
@@ -108,11 +108,10 @@ class WebSocketRelay(object):
                        self.reply_channel, self.front.connect_timeout)
         return None
 
-    async def _next_reply(self, deadline=None):
-        """The next actionable message on this connection's reply channel, or None by ``deadline``."""
-        channel, message = await receive_by(self.front.channel_layer, [self.prefix], deadline)
-        if channel != self.reply_channel:
-            # Nothing in time, or for a connection that had the prefix before.
+    async def _next_reply(self, timeout=None):
+        """The next actionable message on this connection's reply channel, or None after ``timeout`` seconds."""
+        message = await self.mailbox.next(timeout)
+        if message is None:
             return None
         problem = reply_problem(message)
         if problem:
@@ -130,6 +129,11 @@ class WebSocketRelay(object):
 
     async def _pass_replies(self, message):
         while True:
+            if self.mailbox.overflowed:
+                logger.warning("%s: more than %d messages waited for a slow client; closed with %d",
+                               self.reply_channel, self.mailbox.bound, TRY_AGAIN_LATER)
+                await self.send({"type": "websocket.close", "code": TRY_AGAIN_LATER})
+                return
             if message is not None:
                 if message.get("text") is not None:
                     await self.send({"type": "websocket.send", "text": message["text"]})

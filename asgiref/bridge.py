@@ -63,8 +63,7 @@ class ReplyPrefixes(object):
     once, made on demand, reused for ever. Safe from any thread.
     """
 
-    def __init__(self, name="http.response."):
-        self.name = name
+    def __init__(self):
         self._free = []
         self._serial = itertools.count()
 
@@ -73,7 +72,7 @@ class ReplyPrefixes(object):
         try:
             prefix = self._free.pop()
         except IndexError:
-            prefix = "%s%s!" % (self.name, random_name_part())
+            prefix = "http.response.%s!" % random_name_part()
         return prefix, "%s%d" % (prefix, next(self._serial))
 
     def give_back(self, prefix):

@@ -3,6 +3,7 @@ The ASGI 3 front's WebSockets (spec section 5b), with real clients: uvicorn
 runs ChannelLayerApplication on a free port, the ``websockets`` library
 connects, and ASGI 1 consumers answer from the in-memory layer.
 """
+import socket
 import sys
 import threading
 import time
@@ -336,3 +337,44 @@ def test_a_layer_without_receive_async_is_refused():
         extensions = ["groups", "flush", "statistics"]
     with pytest.raises(TypeError, match="receive_async"):
         ChannelLayerApplication(Synchronous())
+
+
+def test_over_the_redis_layer_two_hundred_sockets_lose_nothing():
+    from asgiref.redis import RedisChannelLayer
+    from redis_servers import RedisServer
+    redis = RedisServer()
+    layer = RedisChannelLayer(hosts=[redis.url], receive_timeout=0.5, capacity=1000)
+    server = Uvicorn(ChannelLayerApplication(layer, connect_timeout=60))
+    # The consumers have a layer of their own, as another process would.
+    application = Application(RedisChannelLayer(hosts=[redis.url], receive_timeout=0.5, capacity=1000))
+    try:
+        echoes = asyncio.run(open_all_then_send(server.ws_url, 200))
+        assert echoes == ["message %d" % number for number in range(200)]
+        disconnects = application.wait_for("websocket.disconnect", 200)
+        assert sorted(message["path"] for message in disconnects) == sorted("/%d" % n for n in range(200))
+    finally:
+        application.stop()
+        server.close()
+        redis.stop()
+
+
+def test_a_client_slower_than_its_application_is_closed_with_1013_and_no_other_is(layer, server, applications):
+    application = applications(on_receive=lambda message: None)
+    with connect(server.ws_url + "/slow", max_size=None) as slow, connect(server.ws_url + "/quick") as quick:
+        slow.send("hello")
+        quick.send("hello")
+        channels = dict((message["path"], message["reply_channel"])
+                        for message in application.wait_for("websocket.receive", 2))
+        slow_channel, quick_channel = channels["/slow"], channels["/quick"]
+        # The slow client reads nothing while its application sends 20 MB.
+        slow.socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        for n in range(200):
+            try:
+                layer.send(slow_channel, {"bytes": b"x" * 100000})
+            except layer.ChannelFull:
+                time.sleep(0.01)
+        layer.send(quick_channel, {"text": "still here"})
+        assert quick.recv(WAIT) == "still here"
+    disconnect = [message for message in application.wait_for("websocket.disconnect", 2)
+                  if message["path"] == "/slow"]
+    assert disconnect[0]["code"] == 1013
