@@ -23,7 +23,7 @@ import sys
 import threading
 
 
-from . import __version__
+from . import __version__, log_output
 from .base_layer import BaseChannelLayer
 from .bridge import CHANNEL_CAPACITY
 from .consumers import Consumers
@@ -45,7 +45,7 @@ class UsageError(Exception):
 def main(argv=None):
     """Run the command line; return the exit code."""
     arguments = _parser().parse_args(argv)
-    logging.basicConfig(level=arguments.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    log_output.configure(arguments.log_level)
     # The server's own start-up banner would repeat ours, and its warning for
     # each request that waits for a thread would flood the log under load.
     logging.getLogger("waitress").setLevel(max(logging.WARNING, logging.getLogger().level))

@@ -43,13 +43,13 @@ class HttpServer(object):
         except ImportError:
             raise ImportError('the HTTP server needs waitress: pip install "asgiref[serve]"')
         self._wasyncore = wasyncore
+        # Bound first, so a failure leaves nothing of waitress's half made (no threads).
+        listener = listening_socket(host, port, unix_socket)
         self._dispatcher = _draining_dispatcher(ThreadedTaskDispatcher, threads)
         # Logging is decided once: with access logs off, requests pay nothing for them.
         self.application = _AccessLog(application) if access_log.isEnabledFor(logging.INFO) else application
-        # Bound here, so a failure leaves nothing of waitress's half made.
         self._server = create_server(
-            self.application, sockets=[listening_socket(host, port, unix_socket)], threads=threads,
-            _dispatcher=self._dispatcher,
+            self.application, sockets=[listener], threads=threads, _dispatcher=self._dispatcher,
             # waitress refuses a body of max_request_body_size bytes or more.
             max_request_body_size=max_body_size + 1,
             channel_timeout=channel_timeout,
