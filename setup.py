@@ -28,11 +28,16 @@ setup(
     python_requires=">=2.7, !=3.0.*, !=3.1.*, !=3.2.*, !=3.3.*, !=3.4.*, !=3.5.*",
     install_requires=["six"],
     extras_require={
-        # The HTTP server of the asgiref command. http_server drives waitress's
-        # internals (wasyncore's loop, the server's socket map, channels and
-        # task dispatcher), which were checked on 1.4.4, 2.0.0 and 3.0.2 only:
-        # the range stops at what was checked.
-        "serve": ["waitress>=1.4.4,<3.1"],
+        # The HTTP servers of the asgiref command: waitress everywhere, and
+        # on Python 3.9+ uvicorn with websockets for the ASGI 3 front.
+        # http_server drives waitress's internals (wasyncore's loop, the
+        # server's socket map, channels and task dispatcher), which were
+        # checked on 1.4.4, 2.0.0 and 3.0.2 only: the range stops there.
+        "serve": [
+            "waitress>=1.4.4,<3.1",
+            "uvicorn>=0.30,<1; python_version >= '3.9'",
+            "websockets>=13,<18; python_version >= '3.9'",
+        ],
         # receive_twisted of the in-memory layer (Daphne 1.4 needs 17.1 or later).
         "twisted": ["twisted>=17.1"],
         # asgiref.redis: redis-py (the newest each Python runs, as tested),

@@ -22,7 +22,7 @@ from __future__ import unicode_literals
 import itertools
 import logging
 
-from .base_layer import random_name_part
+from .base_layer import check_positive_int, check_positive_number, random_name_part
 from .http_checks import response_problem
 from .layer_calls import drain
 
@@ -77,6 +77,25 @@ class ReplyPrefixes(object):
 
     def give_back(self, prefix):
         self._free.append(prefix)
+
+
+class HttpFront(object):
+    """
+    What every HTTP front of the bridge (the WSGI one, the ASGI 3 one) is
+    given, checked the same way: the layer, the request ``channel``, the
+    timeouts, the body's limit and chunk size; and its reply prefix pool.
+    """
+
+    def __init__(self, channel_layer, channel="http.request", response_timeout=60,
+                 max_body_size=1024 ** 3, body_chunk_size=64 * 1024, send_timeout=60):
+        channel_layer.valid_channel_name(channel)
+        self.channel_layer = channel_layer
+        self.channel = channel
+        self.response_timeout = check_positive_number("response_timeout", response_timeout)
+        self.max_body_size = None if max_body_size is None else check_positive_int("max_body_size", max_body_size)
+        self.body_chunk_size = check_positive_int("body_chunk_size", body_chunk_size)
+        self.send_timeout = check_positive_number("send_timeout", send_timeout)
+        self.prefixes = ReplyPrefixes()
 
 
 class Exchange(object):

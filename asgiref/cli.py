@@ -6,7 +6,9 @@ The ``asgiref`` command: serve a WSGI application through a channel layer.
     asgiref worker [APP]    worker threads only, serving requests from a layer
 
 APP is ``module:attribute`` (``module`` alone means ``module:application``);
-without one, a built-in demo page is served.
+without one, a built-in demo page is served. The HTTP server is uvicorn
+running the ASGI 3 front (HTTP and WebSocket) where uvicorn is installed
+(Python 3.9+), else waitress (HTTP); ``--server`` chooses.
 """
 from __future__ import print_function, unicode_literals
 
@@ -24,7 +26,9 @@ import threading
 from . import __version__, log_output
 from .base_layer import BaseChannelLayer
 from .bridge import CHANNEL_CAPACITY
+from .consumers import Consumers
 from .demo import DemoApplication
+from .demo_live import PATH as LIVE_PATH, LiveStatistics
 from .inmemory import ChannelLayer
 from .wsgi import AsgiToWsgiAdapter, WsgiToAsgiAdapter
 
@@ -55,26 +59,46 @@ def main(argv=None):
 
 def serve(arguments):
     layer = _layer(arguments)
-    application = _application(arguments.app, layer)
-    front = WsgiToAsgiAdapter(layer, response_timeout=arguments.timeout, max_body_size=arguments.max_body)
-    server = _http_server(front, arguments)
-    workers = AsgiToWsgiAdapter(application, layer)
-    workers.start(arguments.workers)
+    server_name = _server_name(arguments, layer)
+    routes = _routes(arguments.consumers) if arguments.consumers else {}
+    live = None
+    if arguments.app is None and not routes and server_name == "uvicorn":
+        live = LiveStatistics(layer)
+        routes = live.routes
+    started = []
+    if arguments.app is not None or "http.request" not in routes:
+        application = _application(arguments.app, layer, live_path=live and LIVE_PATH)
+        started.append(AsgiToWsgiAdapter(application, layer))
+    on_loop = None
+    if arguments.consumers_on_loop:
+        if not routes or live is not None or server_name != "uvicorn":
+            raise UsageError("--consumers-on-loop needs --consumers and --server uvicorn")
+        on_loop = Consumers(routes, layer)
+    elif routes:
+        started.append(Consumers(routes, layer))
+    server = _http_server(layer, arguments, server_name, on_loop)
+    for workers in started:
+        workers.start(arguments.workers)
+    if live is not None:
+        live.start()
     _on_stop_signal(server.stop)
-    _announce("serving %s at %s over %s with %d worker threads", _app_name(arguments.app), server.url,
-              _layer_name(layer), arguments.workers)
+    _announce("serving %s at %s (%s) over %s with %d worker threads", _app_name(arguments), server.url,
+              server_name, _layer_name(layer), arguments.workers)
     drained = server.serve(drain_timeout=arguments.timeout)
+    if live is not None:
+        live.stop()
     # One --timeout for the whole stop: the workers get what the drain left.
-    _report_stop(workers.stop(timeout=server.drain_time_left()) and drained, arguments.timeout)
+    finished = [workers.stop(timeout=server.drain_time_left()) is not False for workers in started]
+    _report_stop(all(finished) and drained, arguments.timeout)
     return 0
 
 
 def interface(arguments):
     layer = _layer(arguments, cross_process=True)
-    front = WsgiToAsgiAdapter(layer, response_timeout=arguments.timeout, max_body_size=arguments.max_body)
-    server = _http_server(front, arguments)
+    server_name = _server_name(arguments, layer)
+    server = _http_server(layer, arguments, server_name)
     _on_stop_signal(server.stop)
-    _announce("interface at %s, sending requests over %s", server.url, _layer_name(layer))
+    _announce("interface at %s (%s), sending requests over %s", server.url, server_name, _layer_name(layer))
     _report_stop(server.serve(drain_timeout=arguments.timeout), arguments.timeout)
     return 0
 
@@ -86,7 +110,7 @@ def worker(arguments):
     workers.start(arguments.workers)
     stop = threading.Event()
     _on_stop_signal(stop.set)
-    _announce("worker serving %s from %s with %d worker threads", _app_name(arguments.app), _layer_name(layer),
+    _announce("worker serving %s from %s with %d worker threads", _app_name(arguments), _layer_name(layer),
               arguments.workers)
     # A timed wait, so the signal handler gets to run on Python 2 too.
     while not stop.wait(0.5):
@@ -122,22 +146,35 @@ def _parser():
         if has_app:
             sub.add_argument("app", nargs="?", metavar="APP", help=app_help)
         if has_http:
+            sub.add_argument("--server", choices=["uvicorn", "waitress"],
+                             help="HTTP server: uvicorn runs the ASGI 3 front (HTTP and WebSocket; Python 3.9+), "
+                                  "waitress the WSGI front (HTTP) (default: uvicorn where it is installed)")
             sub.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
             sub.add_argument("--port", type=_port, default=8000,
                              help="port to listen on; 0 picks a free one (default: %(default)s)")
+            sub.add_argument("--unix-socket", metavar="PATH",
+                             help="listen on this Unix socket instead of --host and --port")
             sub.add_argument("--threads", type=_positive, default=8,
-                             help="HTTP server threads, each holding one request (default: %(default)s)")
+                             help="waitress threads, each holding one request (default: %(default)s)")
             sub.add_argument("--max-body", type=_size, default=1024 ** 3, metavar="BYTES",
                              help="largest request body accepted, e.g. 10M or 1G; larger ones get 413 "
                                   "before they are read (default: 1G)")
             sub.add_argument("--connection-limit", type=_positive, default=100, metavar="N",
-                             help="most client connections open at once; more wait to be accepted "
-                                  "(default: %(default)s)")
+                             help="most client connections open at once; more wait to be accepted (uvicorn: "
+                                  "are answered 503) (default: %(default)s)")
             sub.add_argument("--channel-timeout", type=_positive, default=120, metavar="SECONDS",
                              help="close a connection idle this many whole seconds (default: %(default)s)")
         if has_app:
             sub.add_argument("--workers", type=_positive, default=4,
                              help="worker threads running the application (default: %(default)s)")
+        if name == "serve":
+            sub.add_argument("--consumers", metavar="MODULE:ATTRIBUTE",
+                             help="ASGI 1 consumers to run in worker threads too: a dict of channel name -> "
+                                  "consumer(message, channel_layer), e.g. chat.consumers:routes (a module alone "
+                                  "means module:routes)")
+            sub.add_argument("--consumers-on-loop", action="store_true",
+                             help="run the --consumers on uvicorn's event loop instead of worker threads: "
+                                  "fastest, for consumers that never block")
         sub.add_argument("--timeout", type=_seconds, default=60.0,
                          help="seconds to wait for a response (then 504), and for requests in flight "
                               "when stopping (default: %(default)s)")
@@ -237,9 +274,17 @@ def _load(reference, what):
     return found
 
 
-def _application(reference, layer):
+def _routes(reference):
+    routes = _load(reference if ":" in reference else reference + ":routes", "consumers")
+    if not isinstance(routes, dict) or not routes:
+        raise UsageError("consumers %s is a %s, not a non-empty dict of channel name -> consumer"
+                         % (reference, type(routes).__name__))
+    return routes
+
+
+def _application(reference, layer, live_path=None):
     if reference is None:
-        return DemoApplication(layer)
+        return DemoApplication(layer, live_path)
     application = _load(reference, "application")
     if not callable(application):
         raise UsageError("application %s is a %s, not a WSGI application" % (reference, type(application).__name__))
@@ -294,16 +339,53 @@ def _redis_layer():
     return RedisChannelLayer
 
 
-def _http_server(application, arguments):
-    from .http_server import HttpServer
+def _server_name(arguments, layer):
+    """The HTTP server to run: --server's, else uvicorn where it can run, else waitress."""
+    has_async = "async" in layer.extensions
+    if arguments.server is None:
+        return "uvicorn" if has_async and _uvicorn_runs() else "waitress"
+    if arguments.server == "uvicorn":
+        if not _uvicorn_runs():
+            raise UsageError('--server uvicorn needs Python 3.9 or later and uvicorn: pip install "asgiref[serve]"')
+        if not has_async:
+            raise UsageError("--server uvicorn needs a layer with receive_async; %s has none (use --server "
+                             "waitress)" % _layer_name(layer))
+    return arguments.server
+
+
+def _uvicorn_runs():
+    if sys.version_info < (3, 9):
+        return False
     try:
-        return HttpServer(application, host=arguments.host, port=arguments.port, threads=arguments.threads,
-                          max_body_size=arguments.max_body, connection_limit=arguments.connection_limit,
-                          channel_timeout=arguments.channel_timeout)
+        import uvicorn  # noqa: F401 (only whether it imports)
+    except ImportError:
+        return False
+    return True
+
+
+def _http_server(layer, arguments, server_name, consumers=None):
+    """
+    The front: uvicorn with the ASGI 3 front (and ``consumers`` on its
+    loop), or waitress with the WSGI front, with the same options.
+    """
+    where = dict(host=arguments.host, port=arguments.port, unix_socket=arguments.unix_socket,
+                 connection_limit=arguments.connection_limit, channel_timeout=arguments.channel_timeout)
+    try:
+        if server_name == "uvicorn":
+            from .asgi3 import ChannelLayerApplication
+            from .uvicorn_server import UvicornServer
+            front = ChannelLayerApplication(layer, response_timeout=arguments.timeout,
+                                            max_body_size=arguments.max_body, consumers=consumers)
+            return UvicornServer(front, **where)
+        from .http_server import HttpServer
+        front = WsgiToAsgiAdapter(layer, response_timeout=arguments.timeout, max_body_size=arguments.max_body)
+        return HttpServer(front, threads=arguments.threads, max_body_size=arguments.max_body, **where)
     except ImportError as error:
         raise UsageError(error)
     except (OSError, IOError) as error:
         reason = getattr(error, "strerror", None) or error
+        if arguments.unix_socket:
+            raise UsageError("cannot listen on %s: %s" % (arguments.unix_socket, reason))
         raise UsageError("cannot listen on %s port %d: %s" % (arguments.host, arguments.port, reason))
 
 
@@ -334,8 +416,10 @@ def _announce(template, *values):
     sys.stderr.flush()
 
 
-def _app_name(reference):
-    return reference or "the demo page"
+def _app_name(arguments):
+    consumers = getattr(arguments, "consumers", None)
+    names = [name for name in (arguments.app, consumers and "consumers " + consumers) if name]
+    return " and ".join(names) or "the demo page"
 
 
 def _layer_name(layer):

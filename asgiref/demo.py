@@ -34,17 +34,34 @@ this WSGI application, and the response came back over the layer.</p>
 <h2>Channel layer: <code>{layer}</code></h2>
 <p>Extensions: {extensions}.</p>
 {statistics}
+{live}
 <p><a href="">Reload</a> to see the statistics move. To serve your own application:
 <code>asgiref serve mysite.wsgi:application</code></p>
 </body></html>
 """
 
+# The statistics as a WebSocket brings them, once a second.
+_LIVE = """<h3>Live, over a WebSocket through the layer</h3><pre id="live">connecting...</pre>
+<script>
+(function () {
+  var shown = document.getElementById("live");
+  var socket = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "PATH");
+  socket.onmessage = function (event) { shown.textContent = JSON.stringify(JSON.parse(event.data), null, 2); };
+  socket.onclose = function (event) { shown.textContent += "\\nclosed (" + event.code + ")"; };
+})();
+</script>"""
+
 
 class DemoApplication(object):
-    """A WSGI application that describes the request it got and the state of ``channel_layer``."""
+    """
+    A WSGI application that describes the request it got and the state of
+    ``channel_layer``; with ``live_path``, the page also opens a WebSocket
+    there and shows the statistics it receives (asgiref.demo_live).
+    """
 
-    def __init__(self, channel_layer):
+    def __init__(self, channel_layer, live_path=None):
         self.channel_layer = channel_layer
+        self.live_path = live_path
 
     def __call__(self, environ, start_response):
         body = environ["wsgi.input"].read()
@@ -56,6 +73,7 @@ class DemoApplication(object):
             layer=_escape("%s.%s" % (type(self.channel_layer).__module__, type(self.channel_layer).__name__)),
             extensions=_escape(", ".join(self.channel_layer.extensions) or "none"),
             statistics=self._statistics(),
+            live=_LIVE.replace("PATH", self.live_path) if self.live_path else "",
         ).encode("utf-8")
         start_response(str("200 OK"), [
             (str("Content-Type"), str("text/html; charset=utf-8")),

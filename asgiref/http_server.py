@@ -7,7 +7,9 @@ imported only when a server is made. Every string here is a WSGI native
 string, so there are no unicode_literals.
 """
 import logging
+import os
 import socket
+import stat
 import threading
 import time
 
@@ -22,7 +24,7 @@ _CLEANUP_INTERVAL = 30
 class HttpServer(object):
     """
     A threaded waitress server for ``application`` on ``host:port`` (port 0:
-    any free port). Raises ImportError without waitress and OSError when the
+    any free port), or on the Unix socket ``unix_socket``. Raises ImportError without waitress and OSError when the
     address cannot be listened on.
 
     waitress itself answers 413 to a request whose body is over
@@ -33,7 +35,7 @@ class HttpServer(object):
     """
 
     def __init__(self, application, host="127.0.0.1", port=8000, threads=8, max_body_size=1024 ** 3,
-                 connection_limit=100, channel_timeout=120):
+                 connection_limit=100, channel_timeout=120, unix_socket=None):
         try:
             from waitress import wasyncore
             from waitress.server import create_server
@@ -42,7 +44,7 @@ class HttpServer(object):
             raise ImportError('the HTTP server needs waitress: pip install "asgiref[serve]"')
         self._wasyncore = wasyncore
         # Bound first, so a failure leaves nothing of waitress's half made (no threads).
-        listener = _listening_socket(host, port)
+        listener = listening_socket(host, port, unix_socket)
         self._dispatcher = _draining_dispatcher(ThreadedTaskDispatcher, threads)
         # Logging is decided once: with access logs off, requests pay nothing for them.
         self.application = _AccessLog(application) if access_log.isEnabledFor(logging.INFO) else application
@@ -58,12 +60,12 @@ class HttpServer(object):
         self._stopping = threading.Event()
         self._deadline = None
         self.host = host
-        self.port = int(self._server.effective_port)
+        self.unix_socket = unix_socket
+        self.port = None if unix_socket else int(self._server.effective_port)
 
     @property
     def url(self):
-        host = "[%s]" % self.host if ":" in self.host else self.host
-        return "http://%s:%d/" % (host, self.port)
+        return server_url(self.host, self.port, self.unix_socket)
 
     def stop(self):
         """Make :meth:`serve` stop; safe from any thread and from a signal handler."""
@@ -100,6 +102,8 @@ class HttpServer(object):
         # waits 5 s) would only make the stop outlast drain_timeout.
         self._dispatcher.shutdown(timeout=self.drain_time_left())
         self._wasyncore.close_all(server._map)
+        if self.unix_socket and os.path.exists(self.unix_socket):
+            os.unlink(self.unix_socket)
         return drained
 
     def drain_time_left(self):
@@ -147,11 +151,25 @@ def _last_on_its_connection(channel):
         request.headers["CONNECTION"] = "close"
 
 
-def _listening_socket(host, port):
-    family, kind, protocol, _, address = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)[0]
+def server_url(host, port, unix_socket=None):
+    """What the start-up line shows: ``http://host:port/``, or ``unix:PATH``."""
+    if unix_socket:
+        return "unix:%s" % unix_socket
+    return "http://%s:%d/" % ("[%s]" % host if ":" in host else host, port)
+
+
+def listening_socket(host, port, unix_socket=None):
+    """A socket listening on ``host:port``, or on the Unix socket path ``unix_socket`` (replacing a stale one)."""
+    if unix_socket:
+        if os.path.exists(unix_socket) and stat.S_ISSOCK(os.stat(unix_socket).st_mode):
+            os.unlink(unix_socket)
+        family, kind, protocol, address = socket.AF_UNIX, socket.SOCK_STREAM, 0, unix_socket
+    else:
+        family, kind, protocol, _, address = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)[0]
     listener = socket.socket(family, kind, protocol)
     try:
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if not unix_socket:
+            listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         listener.bind(address)
         listener.listen(1024)
     except BaseException:

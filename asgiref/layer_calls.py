@@ -45,13 +45,21 @@ class Patience(object):
 
     def wait(self):
         """Sleep before the next try; False, at once, if that would end past the timeout."""
+        delay = self.next_delay()
+        if delay is None:
+            return False
+        time.sleep(delay)
+        return True
+
+    def next_delay(self):
+        """How long to wait before the next try (an asyncio caller sleeps it itself); None: give up."""
         if self._deadline is None:
             self._deadline = clock() + self.timeout
-        if clock() + self._delay > self._deadline:
-            return False
-        time.sleep(self._delay)
-        self._delay = min(self._delay * 2, self.longest)
-        return True
+        delay = self._delay
+        if clock() + delay > self._deadline:
+            return None
+        self._delay = min(delay * 2, self.longest)
+        return delay
 
 
 def send_patiently(channel_layer, channel, message, timeout):

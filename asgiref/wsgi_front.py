@@ -6,9 +6,8 @@ from __future__ import unicode_literals
 
 import logging
 
-from .base_layer import check_positive_int, check_positive_number
 from .body_chunks import BodyProblem, body_chunks
-from .bridge import BadResponse, Exchange, Refused, ReplyPrefixes, ResponseAborted
+from .bridge import BadResponse, Exchange, HttpFront, Refused, ResponseAborted
 from .http_checks import PLAIN_TEXT
 from .layer_calls import Patience, clock, receive_blocking
 from .wsgi_mapping import headers_to_wsgi, request_from_environ, status_line
@@ -22,7 +21,7 @@ logger = logging.getLogger("asgiref.wsgi")
 _BODY_RETRY = 0.005
 
 
-class WsgiToAsgiAdapter(object):
+class WsgiToAsgiAdapter(HttpFront):
     """
     A WSGI application that serves every request through a channel layer.
 
@@ -44,17 +43,6 @@ class WsgiToAsgiAdapter(object):
     that response is dropped.
     """
 
-    def __init__(self, channel_layer, channel="http.request", response_timeout=60,
-                 max_body_size=1024 ** 3, body_chunk_size=64 * 1024, send_timeout=60):
-        channel_layer.valid_channel_name(channel)
-        self.channel_layer = channel_layer
-        self.channel = channel
-        self.response_timeout = check_positive_number("response_timeout", response_timeout)
-        self.max_body_size = None if max_body_size is None else check_positive_int("max_body_size", max_body_size)
-        self.body_chunk_size = check_positive_int("body_chunk_size", body_chunk_size)
-        self.send_timeout = check_positive_number("send_timeout", send_timeout)
-        self._prefixes = ReplyPrefixes()
-
     def __call__(self, environ, start_response):
         try:
             request = request_from_environ(environ)
@@ -69,7 +57,7 @@ class WsgiToAsgiAdapter(object):
         if length is None and not environ.get("wsgi.input_terminated"):
             # Without a length only a terminated input can be read to its end.
             length = 0
-        exchange = Exchange(self.channel_layer, self._prefixes, request["path"])
+        exchange = Exchange(self.channel_layer, self.prefixes, request["path"])
         try:
             first = self._send_request(exchange, request, environ["wsgi.input"], length)
         except Refused as refusal:

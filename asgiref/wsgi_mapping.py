@@ -123,10 +123,12 @@ def request_from_environ(environ):
         u"query_string": from_native(environ.get("QUERY_STRING", "")),
         u"headers": _headers_from_environ(environ),
     }
-    if environ.get("REMOTE_ADDR"):
-        request[u"client"] = [text_from_native(environ["REMOTE_ADDR"]), int(environ.get("REMOTE_PORT") or 0)]
-    if environ.get("SERVER_NAME"):
-        port = environ.get("SERVER_PORT") or _DEFAULT_PORTS.get(scheme, 80)
+    # A Unix socket has no ports (waitress says "None"): no [host, port] to give.
+    remote_port = environ.get("REMOTE_PORT") or "0"
+    if environ.get("REMOTE_ADDR") and remote_port.isdigit():
+        request[u"client"] = [text_from_native(environ["REMOTE_ADDR"]), int(remote_port)]
+    port = environ.get("SERVER_PORT") or str(_DEFAULT_PORTS.get(scheme, 80))
+    if environ.get("SERVER_NAME") and port.isdigit():
         request[u"server"] = [text_from_native(environ["SERVER_NAME"]), int(port)]
     return request
 

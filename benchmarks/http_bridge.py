@@ -74,10 +74,10 @@ def seconds(text):
     return float(number) * {"us": 1e-6, "ms": 1e-3, "s": 1.0}[unit]
 
 
-def load(port, connections, duration):
-    """wrk against ``port``: (requests per second, p50, p99 in seconds)."""
+def load(port, connections, duration, path="/"):
+    """wrk against ``path`` on ``port``: (requests per second, p50, p99 in seconds)."""
     output = subprocess.check_output([
-        "wrk", "-t1", "-c%d" % connections, "-d%ds" % duration, "--latency", "http://127.0.0.1:%d/" % port,
+        "wrk", "-t1", "-c%d" % connections, "-d%ds" % duration, "--latency", "http://127.0.0.1:%d%s" % (port, path),
     ]).decode("ascii")
     if "Non-2xx" in output or "Socket errors" in output:
         raise SystemExit("wrk saw errors:\n" + output)

@@ -33,3 +33,20 @@ not_callable = 42
 
 def broken_import():
     raise RuntimeError("never called")
+
+
+def _accept(message, channel_layer):
+    channel_layer.send(message["reply_channel"], {"accept": True})
+
+
+def _echo(message, channel_layer):
+    channel_layer.send(message["reply_channel"], {"text": "echo: %s" % message["text"]})
+
+
+def _http_hello(message, channel_layer):
+    channel_layer.send(message["reply_channel"], {
+        "status": 200, "headers": [[b"content-type", b"text/plain"]], "content": b"consumed " + message["path"].encode()})
+
+
+#: ASGI 1 consumers for ``asgiref serve --consumers cli_apps:routes``.
+routes = {"websocket.connect": _accept, "websocket.receive": _echo, "http.request": _http_hello}

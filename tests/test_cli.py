@@ -74,13 +74,26 @@ class Command(object):
         return self.process.returncode
 
 
-@pytest.fixture
-def command():
+try:
+    ASGI3 = sys.version_info >= (3, 9) and bool(__import__("uvicorn"))
+except ImportError:
+    ASGI3 = False
+
+
+@pytest.fixture(params=["uvicorn", "waitress"] if ASGI3 else ["waitress"])
+def command(request):
+    """
+    ``command(*arguments)`` starts the command; ``serve`` and ``interface``
+    run once with each HTTP server (unless the test names one).
+    """
     started = []
 
     def start(*arguments):
+        if arguments and arguments[0] in ("serve", "interface") and "--server" not in arguments:
+            arguments += ("--server", request.param)
         started.append(Command(*arguments))
         return started[-1]
+    start.server = request.param
 
     yield start
     for running in started:
@@ -223,7 +236,7 @@ def test_max_body_reaches_waitress_so_an_announced_oversize_body_is_refused_unre
 
 def test_connection_limit_and_channel_timeout_reach_waitress(command):
     running = command("serve", "cli_apps:application", "--port", "0", "--connection-limit", "1",
-                      "--channel-timeout", "1")
+                      "--channel-timeout", "1", "--server", "waitress")
     port = running.port()
     idle = http_client.HTTPConnection("127.0.0.1", port, timeout=30)
     assert get(port, "/idle", connection=idle)[2] == echoed("GET", "/idle", "")
@@ -256,11 +269,11 @@ def test_a_stop_takes_one_timeout_even_with_a_request_stuck_in_the_application(c
 def test_interface_and_worker_processes_serve_together_over_a_shared_layer(command):
     port = shared_layer.serve_in_thread()
     layer = ["--layer", "shared_layer:SharedLayer", "--layer-option", "port=%d" % port]
-    interface = command("interface", "--port", "0", *layer)
+    interface = command("interface", "--port", "0", "--server", "waitress", *layer)
     worker = command("worker", "cli_apps:application", "--workers", "2", *layer)
     worker.wait_for_line("asgiref: worker serving cli_apps:application from shared_layer.SharedLayer "
                          "with 2 worker threads")
-    line = interface.wait_for_line(r"asgiref: interface at (http://127\.0\.0\.1:(\d+)/), sending requests over "
+    line = interface.wait_for_line(r"asgiref: interface at (http://127\.0\.0\.1:(\d+)/) \(waitress\), sending requests over "
                                    r"shared_layer\.SharedLayer")
     http_port = int(line.group(2))
     body = os.urandom(100 * 1024)
@@ -350,7 +363,7 @@ def test_help_explains_every_option():
         assert option in output
     assert "default: 127.0.0.1" in output and "default: 8000" in output
     # waitress's own defaults.
-    assert "connections open at once; more wait to be accepted (default: 100)" in " ".join(output.split())
+    assert "connections open at once; more wait to be accepted (uvicorn: are answered 503) (default: 100)" in " ".join(output.split())
     assert "idle this many whole seconds (default: 120)" in " ".join(output.split())
 
 
@@ -365,3 +378,72 @@ def test_serve_gives_the_in_memory_layer_room_for_100_requests_unless_told_other
     from asgiref import cli
     assert cli._layer(cli._parser().parse_args(["serve"])).capacity == 100
     assert cli._layer(cli._parser().parse_args(["serve", "--layer-option", "capacity=7"])).capacity == 7
+
+
+# Unix sockets, consumers, the live demo.
+
+@pytest.mark.skipif(not hasattr(socket, "AF_UNIX"), reason="no Unix sockets here")
+def test_a_unix_socket_is_served_and_removed_at_the_end(command, tmp_path):
+    path = str(tmp_path / "asgiref.sock")
+    running = command("serve", "cli_apps:application", "--unix-socket", path)
+    running.wait_for_line(r"at unix:%s" % re.escape(path))
+    client = socket.socket(socket.AF_UNIX)
+    client.settimeout(30)
+    client.connect(path)
+    client.sendall(b"GET /over-unix HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    answer = b""
+    while True:
+        data = client.recv(65536)
+        if not data:
+            break
+        answer += data
+    client.close()
+    assert answer.startswith(b"HTTP/1.1 200 ") and answer.endswith(echoed("GET", "/over-unix", ""))
+    assert running.stop() == 0
+    assert not os.path.exists(path)
+
+
+@pytest.mark.skipif(not ASGI3, reason="the ASGI 3 front needs Python 3.9+ and uvicorn")
+@pytest.mark.parametrize("where", [[], ["--consumers-on-loop"]])
+def test_a_consumer_module_answers_http_and_websocket(command, where):
+    from websockets.sync.client import connect
+    running = command("serve", "--consumers", "cli_apps:routes", "--port", "0", "--server", "uvicorn", *where)
+    port = running.port()
+    assert get(port, "/page")[2] == b"consumed /page"
+    with connect("ws://127.0.0.1:%d/chat" % port) as websocket:
+        websocket.send("hello")
+        assert websocket.recv(30) == "echo: hello"
+    assert running.stop() == 0
+
+
+@pytest.mark.skipif(not ASGI3, reason="the ASGI 3 front needs Python 3.9+ and uvicorn")
+def test_the_demo_page_shows_the_layer_live_over_a_websocket(command):
+    import json
+    from websockets.sync.client import connect
+    running = command("serve", "--port", "0", "--server", "uvicorn")
+    port = running.port()
+    assert b'+ location.host + "/live-statistics"' in get(port, "/")[2]
+    with connect("ws://127.0.0.1:%d/live-statistics" % port) as websocket:
+        first = json.loads(websocket.recv(30))
+        get(port, "/")
+        later = json.loads(websocket.recv(30))
+    assert first["http.request"]["messages_count"] >= 1
+    assert later["http.request"]["messages_count"] > first["http.request"]["messages_count"]
+    assert running.stop() == 0
+
+
+def test_consumers_on_the_loop_need_consumers_and_uvicorn(command):
+    running = command("serve", "--consumers-on-loop", "--server", "waitress")
+    assert running.wait() == 2
+    assert running.lines == ["asgiref: error: --consumers-on-loop needs --consumers and --server uvicorn"]
+
+
+@pytest.mark.skipif(not ASGI3, reason="the ASGI 3 front needs Python 3.9+ and uvicorn")
+def test_uvicorn_refuses_a_layer_without_receive_async(command):
+    port = shared_layer.serve_in_thread()
+    running = command("interface", "--server", "uvicorn", "--layer", "shared_layer:SharedLayer",
+                      "--layer-option", "port=%d" % port)
+    assert running.wait() == 2
+    assert running.lines == [
+        "asgiref: error: --server uvicorn needs a layer with receive_async; shared_layer.SharedLayer has none "
+        "(use --server waitress)"]

@@ -38,3 +38,12 @@ def test_drain_takes_every_channel_behind_a_process_specific_prefix():
     layer.send("reply.abc!1", {"n": 1})
     layer.send("reply.abc!2", {"n": 2})
     assert drain(layer, "reply.abc!") == 2
+
+
+def test_next_delay_doubles_up_to_the_longest_and_is_none_past_the_timeout():
+    # An asyncio caller sleeps each delay itself; none is slept here.
+    patience = Patience(3600, longest=0.004)
+    delays = [patience.next_delay() for _ in range(10)]
+    assert delays[:3] == [delays[0], delays[0] * 2, delays[0] * 4]
+    assert max(delays) == delays[-1] == 0.004
+    assert Patience(0).next_delay() is None

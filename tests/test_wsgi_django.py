@@ -18,6 +18,13 @@ sorted by name, keeping the order of repeated ones (such as Set-Cookie).
 The same two applications are also served a second time under the URL prefix
 /mount, where waitress puts the prefix in SCRIPT_NAME.
 
+On Python 3.9 and later every test runs a second time with the ASGI 3 front
+(uvicorn -> ChannelLayerApplication -> the same layer and workers) as the
+bridged side; its replies are compared with header fields sorted by name
+(repeats kept in order) and without the Server and Connection fields, since
+uvicorn writes fields in the application's order, names itself and keeps
+connections open where waitress closes them.
+
 The Django project is tests/django_site.
 """
 from __future__ import unicode_literals
@@ -52,6 +59,13 @@ JOIN_TIMEOUT = 10
 #: The URL prefix of the second pair of servers (waitress wants a native string).
 MOUNT = str("/mount")
 MIB = 1024 * 1024
+#: The ASGI 3 front runs here too (Python 3.9+, uvicorn installed).
+try:
+    ASGI3 = sys.version_info >= (3, 9) and bool(__import__("uvicorn"))
+except ImportError:
+    ASGI3 = False
+#: The fronts each test runs against: the bridged side of every pair.
+FRONTS = ["waitress", "uvicorn"] if ASGI3 else ["waitress"]
 #: Bodies longer than this are compared by length and SHA-256, to keep failure reports readable.
 SHOW_BODY_UP_TO = 64 * 1024
 
@@ -61,14 +75,21 @@ SHOW_BODY_UP_TO = 64 * 1024
 class Reply(object):
     """What a client saw of one HTTP response."""
 
-    def __init__(self, response, body=None):
-        """``body``: the body, when it was already read from a streamed ``response``."""
+    def __init__(self, response, body=None, any_server=False):
+        """
+        ``body``: the body, when it was already read from a streamed
+        ``response``; ``any_server``: headers sorted by name, without Server and
+        Connection (how each server manages connections is its own).
+        """
         self.url = response.url
         self.status = response.status_code
         self.reason = response.reason
         # Names lower-cased (the bridge lower-cases them, HTTP ignores case);
         # Date left out: it is when each server answered.
-        self.headers = [(name.lower(), value) for name, value in wire_headers(response) if name.lower() != "date"]
+        left_out = ("date", "server", "connection") if any_server else ("date",)
+        self.headers = [(name.lower(), value) for name, value in wire_headers(response) if name.lower() not in left_out]
+        if any_server:
+            self.headers.sort(key=lambda header: header[0])
         self.body = response.content if body is None else body
         # Holding on to the response would keep its connection open.
         response.close()
@@ -125,16 +146,20 @@ def assert_same(direct, bridged, normalise=None):
 class Client(object):
     """One server, seen through a cookie jar of its own."""
 
-    def __init__(self, name, port):
+    def __init__(self, name, port, any_server=False):
         self.name = name
         self.port = port
+        self.any_server = any_server
         self.base = "http://127.0.0.1:%d" % port
         self.session = requests.Session()
 
     def request(self, method, path, **kwargs):
         kwargs.setdefault("timeout", HTTP_TIMEOUT)
         kwargs.setdefault("allow_redirects", False)
-        return Reply(self.session.request(method, self.base + path, **kwargs))
+        return self.reply(self.session.request(method, self.base + path, **kwargs))
+
+    def reply(self, response, body=None):
+        return Reply(response, body, self.any_server)
 
     def get(self, path, **kwargs):
         return self.request("GET", path, **kwargs)
@@ -149,9 +174,9 @@ class Client(object):
 class Pair(object):
     """The direct and the bridged server, each with a fresh client."""
 
-    def __init__(self, direct_port, bridged_port):
-        self.direct = Client("direct", direct_port)
-        self.bridged = Client("bridged", bridged_port)
+    def __init__(self, direct_port, bridged_port, any_server=False):
+        self.direct = Client("direct", direct_port, any_server)
+        self.bridged = Client("bridged", bridged_port, any_server)
         self.sides = (self.direct, self.bridged)
 
     def request(self, method, path, normalise=None, **kwargs):
@@ -257,15 +282,25 @@ def ports(django_app):
     front = WsgiToAsgiAdapter(layer)
     workers = AsgiToWsgiAdapter(django_app, layer)
     workers.start(threads=4)
+    uvicorns = []
     try:
-        yield {
+        ports = {
             "direct": servers.serve(django_app, "direct"),
-            "bridged": servers.serve(front, "bridged"),
+            "waitress": servers.serve(front, "bridged"),
             "direct_mounted": servers.serve(django_app, "direct-mounted", url_prefix=MOUNT),
-            "bridged_mounted": servers.serve(front, "bridged-mounted", url_prefix=MOUNT),
+            "waitress_mounted": servers.serve(front, "bridged-mounted", url_prefix=MOUNT),
         }
+        if ASGI3:
+            from asgiref.asgi3 import ChannelLayerApplication
+            from asgi3_servers import Uvicorn, mounted
+            asgi3_front = ChannelLayerApplication(layer)
+            uvicorns = [Uvicorn(asgi3_front), Uvicorn(mounted(asgi3_front, MOUNT))]
+            ports["uvicorn"], ports["uvicorn_mounted"] = [server.port for server in uvicorns]
+        yield ports
     finally:
         try:
+            for server in uvicorns:
+                server.close()
             servers.close()
         finally:
             # Idle worker threads end when their current receive from the layer returns.
@@ -275,16 +310,16 @@ def ports(django_app):
     assert not left, "threads still running after the servers and both adapters stopped: %r" % left
 
 
-@pytest.fixture
-def pair(ports):
-    pair = Pair(ports["direct"], ports["bridged"])
+@pytest.fixture(params=FRONTS)
+def pair(ports, request):
+    pair = Pair(ports["direct"], ports[request.param], any_server=request.param != "waitress")
     yield pair
     pair.close()
 
 
-@pytest.fixture
-def mounted_pair(ports):
-    pair = Pair(ports["direct_mounted"], ports["bridged_mounted"])
+@pytest.fixture(params=FRONTS)
+def mounted_pair(ports, request):
+    pair = Pair(ports["direct_mounted"], ports[request.param + "_mounted"], any_server=request.param != "waitress")
     yield pair
     pair.close()
 
@@ -362,6 +397,9 @@ def test_server_and_client_addresses(pair):
     def without_port(port):
         def normalise(reply):
             body = reply.body.replace(str(port).encode("ascii"), b"<port>")
+            if pair.bridged.any_server:
+                # Each server names 127.0.0.1 its own way: waitress by its default.
+                body = re.sub(b'"server_name": "[^"]*"', b'"server_name": "<name>"', body)
             # Content-Length follows the body; both bodies are checked above.
             headers = [(name, value) for name, value in reply.headers if name != "content-length"]
             return reply.status, reply.reason, headers, body
@@ -571,7 +609,7 @@ def test_streaming_response_is_sent_while_it_is_produced(pair):
             response.close()
         assert first == b"first chunk\n", client.name
         assert body == b"first chunk\nreleased by the client\n", client.name
-        replies.append(Reply(response, body))
+        replies.append(client.reply(response, body))
     assert_same(*replies)
 
 
@@ -654,7 +692,7 @@ def test_concurrent_requests_each_get_their_own_response(pair):
             response = requests.post(
                 "%s/echo/?n=%d" % (client.base, n), data=bodies[n],
                 headers={"X-E2E-Header": "request %d" % n}, timeout=HTTP_TIMEOUT)
-            results[client.name, n] = Reply(response)
+            results[client.name, n] = client.reply(response)
         except Exception as error:  # reported below
             results[client.name, n] = error
 

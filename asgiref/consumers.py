@@ -1,0 +1,66 @@
+"""
+``Consumers``: ASGI 1 consumers run in threads of this process, as Channels
+1's ``runserver`` ran them: a routing dict maps channel names
+(``websocket.connect``, ``websocket.receive``, ``http.request``, ...) to
+callables ``consumer(message, channel_layer)``.
+"""
+from __future__ import unicode_literals
+
+import logging
+import threading
+
+from .base_layer import check_positive_int
+from .layer_calls import receive_blocking
+
+logger = logging.getLogger("asgiref.consumers")
+
+
+class Consumers(object):
+    """
+    Worker threads that take messages from ``channel_layer`` on the channels
+    of ``routes`` and call each channel's consumer with the message and the
+    layer. A consumer that raises is logged; the worker goes on.
+    """
+
+    def __init__(self, routes, channel_layer):
+        if not isinstance(routes, dict) or not routes:
+            raise TypeError("routes must be a non-empty dict of channel name -> consumer, not %r" % (routes,))
+        for channel, consumer in routes.items():
+            channel_layer.valid_channel_name(channel, receive=True)
+            if not callable(consumer):
+                raise TypeError("routes[%r] is not callable: %r" % (channel, consumer))
+        self.routes = dict(routes)
+        self.channel_layer = channel_layer
+        self._stopping = threading.Event()
+        self._threads = []
+
+    def start(self, threads=1):
+        """Start ``threads`` worker threads and return."""
+        check_positive_int("threads", threads)
+        self._stopping.clear()
+        for number in range(threads):
+            thread = threading.Thread(target=self._serve, name="asgiref consumer %d" % (number + 1))
+            thread.daemon = True
+            thread.start()
+            self._threads.append(thread)
+
+    def stop(self, timeout=10):
+        """Stop taking messages; wait up to ``timeout`` seconds in all for the threads to end."""
+        self._stopping.set()
+        for thread in self._threads:
+            thread.join(timeout)
+        self._threads = []
+
+    def handle(self, channel, message):
+        """Call the consumer of ``channel`` with ``message``; log what it raises."""
+        try:
+            self.routes[channel](message, self.channel_layer)
+        except Exception:
+            logger.exception("consumer of %s failed on a message", channel)
+
+    def _serve(self):
+        channels = list(self.routes)
+        while not self._stopping.is_set():
+            channel, message = receive_blocking(self.channel_layer, channels)
+            if channel is not None:
+                self.handle(channel, message)
