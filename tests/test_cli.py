@@ -259,8 +259,10 @@ def test_a_stop_takes_one_timeout_even_with_a_request_stuck_in_the_application(c
     running.process.send_signal(signal.SIGTERM)
     assert running.wait() == 0
     # The HTTP drain and the workers' stop share the one --timeout; they
-    # took two of them, plus waitress's 5 s for its own threads.
-    assert time.time() - started < 4 * 1.5
+    # took two of them, plus waitress's 5 s for its own threads (13 s). The
+    # bound is the promise, not a speed: one timeout, with room for a busy
+    # machine to exit, and short of the two it used to take.
+    assert time.time() - started < 4 * 2
     running.wait_for_line("stopped with requests still in flight after 4.0s")
 
 
