@@ -10,6 +10,7 @@ import logging
 import threading
 
 from .base_layer import check_positive_int
+from .daemon_threads import start_daemon_threads
 from .layer_calls import receive_blocking
 
 logger = logging.getLogger("asgiref.consumers")
@@ -38,11 +39,7 @@ class Consumers(object):
         """Start ``threads`` worker threads and return."""
         check_positive_int("threads", threads)
         self._stopping.clear()
-        for number in range(threads):
-            thread = threading.Thread(target=self._serve, name="asgiref consumer %d" % (number + 1))
-            thread.daemon = True
-            thread.start()
-            self._threads.append(thread)
+        self._threads.extend(start_daemon_threads(self._serve, threads, "asgiref consumer"))
 
     def stop(self, timeout=10):
         """Stop taking messages; wait up to ``timeout`` seconds in all for the threads to end."""

@@ -11,6 +11,7 @@ import six
 
 from .base_layer import check_positive_int, check_positive_number
 from .http_checks import PLAIN_TEXT, request_problem
+from .daemon_threads import start_daemon_threads
 from .layer_calls import Patience, clock, receive_blocking
 from .wsgi_input import ErrorLog, RequestBody
 from .wsgi_mapping import headers_from_wsgi, status_code, wsgi_environ
@@ -64,11 +65,7 @@ class AsgiToWsgiAdapter(object):
         """Start ``threads`` worker threads and return."""
         check_positive_int("threads", threads)
         self._stopping.clear()
-        for number in range(threads):
-            thread = threading.Thread(target=self._serve, name="asgiref worker %d" % (number + 1))
-            thread.daemon = True
-            thread.start()
-            self._threads.append(thread)
+        self._threads.extend(start_daemon_threads(self._serve, threads, "asgiref worker"))
 
     def stop(self, timeout=10):
         """
