@@ -18,6 +18,10 @@ The tests of asgiref 1.1's suite keep their names and meaning
 replace it, still does; the other tests never lean on what those cover
 alone (only ``test_group_channels`` needs ``group_channels``).
 
+A layer with a ``send_async`` coroutine (an addition of this package's
+Redis layer, which the ASGI 3 front awaits where a layer has it) gets its
+tests too: it stores what ``receive`` returns, and raises ChannelFull.
+
 Promises newer than asgiref 1.1 are checked only for a layer that opts in,
 so a layer that passed 1.1's suite passes this one unchanged:
 
@@ -578,6 +582,25 @@ class ConformanceTestCase(unittest.TestCase):
         self.requires("cancel_safe_receive")
         returned = helpers.cancel_after_send(self.channel_layer, "conformance.cancelled", {"n": 1})
         self.assertReceivedOnce(returned, "conformance.cancelled", {"n": 1})
+
+    def test_send_async_stores_what_receive_returns(self):
+        helpers = self.async_helpers()
+        if not hasattr(self.channel_layer, "send_async"):
+            raise unittest.SkipTest("the layer has no send_async")
+        helpers.send_each(self.channel_layer, [("conformance.sent", {"n": 0})]
+                          + [("conformance.process!sent%d" % n, {"n": n}) for n in range(1, 4)])
+        self.assertEqual(self.receive(["conformance.sent"]), ("conformance.sent", {"n": 0}))
+        self.assertEqual([self.receive(["conformance.process!"]) for _ in range(3)],
+                         [("conformance.process!sent%d" % n, {"n": n}) for n in range(1, 4)])
+
+    def test_send_async_raises_channel_full_at_capacity(self):
+        helpers = self.async_helpers()
+        if not hasattr(self.channel_layer, "send_async"):
+            raise unittest.SkipTest("the layer has no send_async")
+        self.requires_capacity()
+        helpers.send_each(self.channel_layer, [("conformance.capacity", {"n": n}) for n in range(self.capacity_limit)])
+        with self.assertRaises(self.channel_layer.ChannelFull):
+            helpers.send_each(self.channel_layer, [("conformance.capacity", {"n": "over"})])
 
     def test_receive_twisted_returns_a_waiting_message(self):
         helpers = self.twisted_helpers()

@@ -21,6 +21,14 @@ def receive(layer, channels):
     return run(layer.receive_async(channels))
 
 
+def send_each(layer, messages):
+    """``send_async`` each ``(channel, message)`` of ``messages`` in turn; an error ends it."""
+    async def sending():
+        for channel, message in messages:
+            await layer.send_async(channel, message)
+    run(sending())
+
+
 def receive_during(layer, channels, send):
     """
     ``receive_async(channels)`` while another thread calls ``send()`` once

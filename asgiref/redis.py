@@ -13,8 +13,10 @@ say what it promises.
 """
 from __future__ import absolute_import, unicode_literals
 
+import collections
 import itertools
 import math
+import threading
 import time
 
 import redis
@@ -47,6 +49,10 @@ SHARD_SLICE = 0.1
 _PLANS_KEPT = 512
 #: While a server is unreachable, a blocked receive tries again this often.
 _RECONNECT_PAUSE = 0.2
+#: A receive on one process-specific channel (``name!``) takes up to this
+#: many of its messages in one round trip; the next receives on it get the
+#: rest without asking Redis.
+PREFETCH = 64
 
 
 def _twisted_installed():
@@ -117,6 +123,9 @@ class RedisChannelLayer(BaseChannelLayer):
         self._send_turn = itertools.count()
         self._receive_turn = itertools.count()
         self._plans = {}
+        # Messages a receive took beyond its first, per list key: {key: deque of (time taken, content)}.
+        self._prefetched = {}
+        self._prefetch_lock = threading.Lock()
 
     def _connection_kwargs(self, connection_kwargs):
         kwargs = dict(connection_kwargs or {})
@@ -155,6 +164,16 @@ class RedisChannelLayer(BaseChannelLayer):
         a bad name or value, RedisUnavailable when the server cannot be
         reached (the message may then be lost, never stored twice).
         """
+        server, keys, arguments, capacity = self.send_plan(channel, message)
+        self.check_stored(server.run(_SEND, keys, arguments, retry=False), channel, capacity)
+
+    def send_plan(self, channel, message):
+        """
+        ``send``'s checks and encoding without its I/O, for the synchronous
+        and the asyncio send: ``(server, keys, arguments, capacity)`` of the
+        one script call that stores ``message``; its reply goes to
+        :meth:`check_stored`.
+        """
         self.valid_channel_name(channel)
         message = self._checked(message)
         if "!" in channel:
@@ -168,11 +187,11 @@ class RedisChannelLayer(BaseChannelLayer):
             name = channel
             server = self._servers[next(self._send_turn) % self.ring_size] if self.ring_size > 1 else self._servers[0]
         capacity = self.get_capacity(name)
-        stored = server.run(
-            _SEND,
-            wire.message_keys(self.prefix, 1) + [self.prefix + name],
-            self._send_arguments([self.codec.encode(message)], [capacity, 1]),
-            retry=False)
+        keys = wire.message_keys(self.prefix, 1) + [self.prefix + name]
+        return server, keys, self._send_arguments([self.codec.encode(message)], [capacity, 1]), capacity
+
+    def check_stored(self, stored, channel, capacity):
+        """Raise ChannelFull unless the send script's reply ``stored`` says it stored the message."""
         if not stored[0]:
             raise self.ChannelFull("channel %r is at its capacity of %d messages" % (channel, capacity))
 
@@ -208,25 +227,40 @@ class RedisChannelLayer(BaseChannelLayer):
         (a script of None: ``keys`` is the whole command), to be sent the reply or the
         RedisUnavailable it raised; ``(PAUSE, seconds)``, to be sent None
         after sleeping; ``(PIPELINE, server, commands, script of the last
-        one)``, to be sent the list of replies (only if ``pipelines``); and
-        last ``(DONE, (channel, message))``. It raises
-        the RedisUnavailable that ends a receive.
+        one)``, to be sent the list of replies; and last ``(DONE,
+        (channel, message))``. It raises the RedisUnavailable that ends a
+        receive. PIPELINE steps come only if ``pipelines``, or for one
+        process-specific channel, whose caller must hand what a step it
+        gave up on took to :meth:`keep_taken`.
         """
         plan = self._receive_plan(channels)
+        batch = 1
+        if len(plan) == 1 and len(plan[0][1]) == 1 and plan[0][1][0].endswith("!"):
+            batch = PREFETCH
+            if self._prefetched:
+                found = self._take_prefetched(plan[0][1][0].encode("utf8"))
+                if found is not None:
+                    yield DONE, self._unpack(found)
         turn = next(self._receive_turn)
         if len(plan) > 1:
             shift = turn % len(plan)
             plan = plan[shift:] + plan[:shift]
         deadline = _clock() + self.receive_timeout if block else None
+        pipelines = pipelines or batch > 1
+        # Blocking on one list on Redis 7, go straight to the BLMOVE below: it
+        # returns at once when the list holds a message, so an empty list
+        # costs one round trip, not three.
+        straight = block and pipelines and len(plan) == 1 and len(plan[0][1]) == 1 and plan[0][0].fractional_timeouts
         while True:
             failure = None
-            for server, keys, packed_keys in plan:
+            for server, keys, packed_keys in () if straight else plan:
                 # Each call starts at another channel: none starves the others.
-                found = yield COMMAND, server, _RECEIVE, keys, (turn % len(keys),), packed_keys
+                found = yield COMMAND, server, _RECEIVE, keys, (turn % len(keys), batch), packed_keys
                 if isinstance(found, RedisUnavailable):
                     failure = found
                 elif found:
                     yield DONE, self._unpack(found)
+            straight = False
             remaining = deadline - _clock() if block else 0
             if remaining <= 0.001:
                 if failure is not None:
@@ -249,7 +283,7 @@ class RedisChannelLayer(BaseChannelLayer):
                     holding = "%s#holding#%s" % (self.prefix, random_name_part())
                     failure = replies = yield PIPELINE, server, (
                         ("BLMOVE", keys[0], holding, "LEFT", "RIGHT", _timeout(wait)),
-                        ("EVALSHA", _RECEIVE_MOVED.sha, 2, holding, keys[0])), _RECEIVE_MOVED
+                        ("EVALSHA", _RECEIVE_MOVED.sha, 2, holding, keys[0], batch)), _RECEIVE_MOVED
                     if not isinstance(replies, RedisUnavailable) and replies[-1]:
                         yield DONE, self._unpack(replies[-1])
                 else:
@@ -257,7 +291,7 @@ class RedisChannelLayer(BaseChannelLayer):
                     blpop = ("BLPOP",) + keys[shift:] + keys[:shift] + (_timeout(wait),)
                     failure = popped = yield COMMAND, server, None, blpop, (), None
                     if popped and not isinstance(popped, RedisUnavailable):
-                        failure = found = yield COMMAND, server, _RECEIVE, keys, (0, popped[1], popped[0]), packed_keys
+                        failure = found = yield COMMAND, server, _RECEIVE, keys, (0, batch, popped[1], popped[0]), packed_keys
                         if found and not isinstance(found, RedisUnavailable):
                             yield DONE, self._unpack(found)
             if isinstance(failure, RedisUnavailable):
@@ -302,8 +336,33 @@ class RedisChannelLayer(BaseChannelLayer):
         self._plans[tuple(channels)] = plan
         return plan
 
+    def _take_prefetched(self, list_key):
+        """A ``[list key, content]`` that a receive took ahead from ``list_key`` and has not expired, or None."""
+        with self._prefetch_lock:
+            waiting = self._prefetched.get(list_key)
+            while waiting:
+                taken, content = waiting.popleft()
+                if _clock() - taken < self.expiry:
+                    return [list_key, content]
+            self._prefetched.pop(list_key, None)
+        return None
+
+    def keep_taken(self, found):
+        """
+        Keep the messages of a receive script's reply ``found`` (``[list key,
+        content, ...]``, from a process-specific channel) for the next
+        receives on that channel, after any kept before.
+        """
+        taken = _clock()
+        with self._prefetch_lock:
+            self._prefetched.setdefault(found[0], collections.deque()).extend(
+                (taken, content) for content in found[1:])
+
     def _unpack(self, found):
-        list_key, content = found
+        list_key, content = found[0], found[1]
+        if len(found) > 2:
+            # The rest of a process-specific channel's batch, for the next receives on it.
+            self.keep_taken(found[:1] + found[2:])
         channel = list_key[self._prefix_length:].decode("utf8")
         try:
             message = self.codec.decode(content)
@@ -386,6 +445,8 @@ class RedisChannelLayer(BaseChannelLayer):
     def flush(self):
         """Delete every key under ``prefix`` and ``stats_prefix`` on every server."""
         patterns = [wire.glob_escape(self.prefix) + "*", wire.glob_escape(self.stats_prefix) + "*"]
+        with self._prefetch_lock:
+            self._prefetched.clear()
         for server in self._servers:
             server.run(_FLUSH, [], patterns)
 
@@ -563,9 +624,10 @@ def _timeout(seconds):
 
 if not six.PY2:
     try:
-        from .redis_async import receive_async
+        from .redis_async import receive_async, send_async
     except ImportError:
         pass
     else:
         RedisChannelLayer.receive_async = receive_async
+        RedisChannelLayer.send_async = send_async
         RedisChannelLayer.extensions = RedisChannelLayer.extensions + ["async"]

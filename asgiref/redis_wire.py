@@ -135,12 +135,11 @@ end
 return results
 """
 
-#: Take the first live message from the channel lists KEYS, starting at
-#: the ARGV[1]-th (from 0) and going round; a message key whose content
-#: expired is skipped. ARGV[2], when given: a message key a BLPOP already
-#: took from list ARGV[3], tried first. Redis 7 pops from all the lists in
-#: one LMPOP. Returns {channel list, content} or nil.
-RECEIVE = """
+# Both receive scripts take a batch size, ARGV[1] of RECEIVE_MOVED and
+# ARGV[2] of RECEIVE: having found a message, they take up to that many in
+# all from its list. Only a process-specific channel's receiver asks for
+# more than one: nobody else reads that list, so it starves no one.
+TAKE = """
 local function take(message_key)
     local content = redis.call('GET', message_key)
     if content then
@@ -148,15 +147,38 @@ local function take(message_key)
     end
     return content
 end
-if ARGV[2] then
-    local content = take(ARGV[2])
+local function take_more(found, limit)
+    while #found <= limit do
+        local message_key = redis.call('LPOP', found[1])
+        if not message_key then
+            break
+        end
+        local content = take(message_key)
+        if content then
+            found[#found + 1] = content
+        end
+    end
+    return found
+end
+"""
+
+#: Take the first live message from the channel lists KEYS, starting at
+#: the ARGV[1]-th (from 0) and going round, and up to ARGV[2] in all from
+#: its list; a message key whose content expired is skipped. ARGV[3], when
+#: given: a message key a BLPOP already took from list ARGV[4], tried
+#: first. Redis 7 pops from all the lists in one LMPOP. Returns {channel
+#: list, content, ...} or nil.
+RECEIVE = TAKE + """
+local limit = tonumber(ARGV[2])
+if ARGV[3] then
+    local content = take(ARGV[3])
     if content then
-        return {ARGV[3], content}
+        return take_more({ARGV[4], content}, limit)
     end
 end
 local count = #KEYS
 local lists = KEYS
-local start = tonumber(ARGV[1] or 0) % count
+local start = tonumber(ARGV[1]) % count
 if start > 0 then
     lists = {}
     for i = 1, count do
@@ -176,7 +198,7 @@ if (redis.REDIS_VERSION_NUM or 0) >= 0x070000 then
         end
         local content = take(popped[2][1])
         if content then
-            return {popped[1], content}
+            return take_more({popped[1], content}, limit)
         end
     end
 end
@@ -188,7 +210,7 @@ for i = 1, count do
         end
         local content = take(message_key)
         if content then
-            return {lists[i], content}
+            return take_more({lists[i], content}, limit)
         end
     end
 end
@@ -196,17 +218,17 @@ return nil
 """
 
 #: Take the message whose key a BLMOVE moved from channel list KEYS[2] to
-#: the list KEYS[1]; an expired one is skipped. Returns {KEYS[2], content} or nil.
-RECEIVE_MOVED = """
+#: the list KEYS[1], and up to ARGV[1] in all from KEYS[2]; an expired one
+#: is skipped. Returns {KEYS[2], content, ...} or nil.
+RECEIVE_MOVED = TAKE + """
 while true do
     local message_key = redis.call('LPOP', KEYS[1])
     if not message_key then
         return nil
     end
-    local content = redis.call('GET', message_key)
+    local content = take(message_key)
     if content then
-        redis.call('DEL', message_key)
-        return {KEYS[2], content}
+        return take_more({KEYS[2], content}, tonumber(ARGV[1]))
     end
 end
 """

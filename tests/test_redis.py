@@ -421,3 +421,83 @@ def test_a_blocked_receive_skips_a_message_that_expired_and_waits_on(server):
         layer.send("expiring", {"n": 2})
         thread.join(5)
         assert result == [("expiring", {"n": 2})]
+
+
+# A process-specific channel's batches.
+
+def test_a_receive_on_a_process_specific_prefix_takes_a_batch_and_hands_it_out_in_order(server):
+    layer = layer_on(server)
+    for n in range(5):
+        layer.send("batch.reply!%d" % n, {"n": n})
+    assert layer.receive(["batch.reply!"]) == ("batch.reply!0", {"n": 0})
+    # The other four left Redis in the same round trip...
+    assert server.raw.llen("asgi:batch.reply!") == 0
+    # ...and come next, in order, blocking or not, before anything sent later.
+    layer.send("batch.reply!5", {"n": 5})
+    assert [layer.receive(["batch.reply!"], block=bool(n % 2))[1]["n"] for n in range(5)] == [1, 2, 3, 4, 5]
+    assert layer.receive(["batch.reply!"]) == (None, None)
+
+
+def test_a_batch_is_at_most_prefetch_messages(server):
+    from asgiref.redis import PREFETCH
+    layer = layer_on(server, capacity=PREFETCH + 10)
+    for n in range(PREFETCH + 10):
+        layer.send("batch.big!x", {"n": n})
+    assert layer.receive(["batch.big!"])[1] == {"n": 0}
+    assert server.raw.llen("asgi:batch.big!") == 10
+    assert [layer.receive(["batch.big!"])[1]["n"] for _ in range(PREFETCH + 9)] == list(range(1, PREFETCH + 10))
+
+
+def test_a_blocked_receive_on_a_prefix_takes_a_batch_too(server):
+    layer = layer_on(server, receive_timeout=2)
+
+    def send_three():
+        for n in range(3):
+            layer.send("batch.later!a", {"n": n})
+    # The first send wakes the receive; the next two may or may not ride with it.
+    threading.Timer(0.2, send_three).start()
+    assert layer.receive(["batch.later!"], block=True) == ("batch.later!a", {"n": 0})
+    assert [layer.receive(["batch.later!"], block=True)[1]["n"] for _ in range(2)] == [1, 2]
+
+
+def test_ordinary_channels_and_lists_of_several_are_taken_one_message_at_a_time(server):
+    layer = layer_on(server)
+    for n in range(3):
+        layer.send("shared.work", {"n": n})
+        layer.send("batch.mixed!x", {"n": n})
+    layer.receive(["shared.work"])
+    assert server.raw.llen("asgi:shared.work") == 2
+    layer.receive(["batch.mixed!", "shared.work"])
+    layer.receive(["batch.mixed!", "shared.work"])
+    assert server.raw.llen("asgi:batch.mixed!") + server.raw.llen("asgi:shared.work") == 3
+
+
+def test_a_batched_message_past_its_expiry_is_dropped_not_handed_out(server):
+    layer = layer_on(server, expiry=1)
+    layer.send("batch.stale!x", {"n": 1})
+    layer.send("batch.stale!x", {"n": 2})
+    assert layer.receive(["batch.stale!"])[1] == {"n": 1}
+    time.sleep(1.1)
+    assert layer.receive(["batch.stale!"]) == (None, None)
+
+
+def test_flush_drops_the_batched_messages_too(server):
+    layer = layer_on(server)
+    layer.send("batch.flushed!x", {"n": 1})
+    layer.send("batch.flushed!x", {"n": 2})
+    layer.receive(["batch.flushed!"])
+    layer.flush()
+    assert layer.receive(["batch.flushed!"]) == (None, None)
+
+
+def test_a_batched_message_that_cannot_be_decoded_spoils_only_itself(server):
+    layer = layer_on(server)
+    layer.send("batch.bad!x", {"n": 1})
+    # A message key holding what msgpack cannot read.
+    server.raw.set("asgi:" + "1" * 32, b"\xc1")
+    server.raw.rpush("asgi:batch.bad!", "asgi:" + "1" * 32)
+    layer.send("batch.bad!x", {"n": 3})
+    assert layer.receive(["batch.bad!"])[1] == {"n": 1}
+    with pytest.raises(ValueError):
+        layer.receive(["batch.bad!"])
+    assert layer.receive(["batch.bad!"])[1] == {"n": 3}

@@ -117,3 +117,103 @@ def test_receive_twisted_fires_with_a_message_under_a_running_reactor(layer):
     assert in_reactor(layer.receive_twisted, ["twisted.channel"]) == ("twisted.channel", {"n": 1})
     threading.Timer(0.3, lambda: layer.send("twisted.later", {"n": 2})).start()
     assert in_reactor(layer.receive_twisted, ["twisted.idle", "twisted.later"]) == ("twisted.later", {"n": 2})
+
+
+# send_async.
+
+def test_async_sends_are_stored_in_the_order_they_were_made(layer):
+    from redis_async_scenarios import send_at_once
+    sends = [("async.sent", {"n": n}) for n in range(50)] + [("async.sent.local!x", {"n": 50})]
+    assert run(layer, send_at_once(layer, sends)) == [None] * 51
+    assert [layer.receive(["async.sent"])[1]["n"] for _ in range(50)] == list(range(50))
+    assert layer.receive(["async.sent.local!"]) == ("async.sent.local!x", {"n": 50})
+
+
+def test_send_async_raises_channel_full_at_capacity_and_stores_the_rest(server):
+    from redis_async_scenarios import send_at_once
+    layer = RedisChannelLayer(hosts=[server.url], capacity=3)
+    layer.flush()
+    results = run(layer, send_at_once(layer, [("async.full", {"n": n}) for n in range(5)]))
+    assert results[:3] == [None] * 3
+    assert all(isinstance(result, layer.ChannelFull) for result in results[3:])
+    assert [layer.receive(["async.full"])[1]["n"] for _ in range(3)] == [0, 1, 2]
+
+
+def test_send_async_refuses_bad_input_before_any_round_trip(layer):
+    with pytest.raises(TypeError):
+        run(layer, layer.send_async("bad name!", {"n": 1}))
+    with pytest.raises(TypeError):
+        run(layer, layer.send_async("async.ok", {"n": object()}))
+    small = RedisChannelLayer(hosts=layer.hosts, max_message_size=10)
+    with pytest.raises(small.MessageTooLarge):
+        run(small, small.send_async("async.ok", {"n": "x" * 20}))
+    assert layer.receive(["async.ok"]) == (None, None)
+
+
+def test_send_async_with_redis_absent_names_the_server():
+    require_redis()
+    from redis_servers import free_port
+    port = free_port()
+    layer = RedisChannelLayer(hosts=["redis://127.0.0.1:%d/0" % port])
+    with pytest.raises(RedisUnavailable) as raised:
+        run(layer, layer.send_async("async.absent", {"n": 1}))
+    assert str(port) in str(raised.value)
+
+
+def test_sends_that_find_the_script_gone_load_it_and_are_stored_once(server, layer):
+    import redis
+    from redis_async_scenarios import send_at_once
+    run(layer, send_at_once(layer, [("async.reloaded", {"n": 0})]))
+    redis.Redis.from_url(server.url).script_flush()
+    assert run(layer, send_at_once(layer, [("async.reloaded", {"n": n}) for n in range(1, 4)])) == [None] * 3
+    assert [layer.receive(["async.reloaded"])[1]["n"] for _ in range(4)] == [0, 1, 2, 3]
+    assert layer.receive(["async.reloaded"]) == (None, None)
+
+
+def test_a_send_async_cancelled_before_its_turn_is_not_made(layer):
+    from redis_async_scenarios import cancel_the_second_send
+    assert run(layer, cancel_the_second_send(layer, "async.cancelled")) == "cancelled"
+    assert [layer.receive(["async.cancelled"])[1]["n"] for _ in range(2)] == [1, 3]
+    assert layer.receive(["async.cancelled"]) == (None, None)
+
+
+# receive_async on a process-specific channel.
+
+def test_receive_async_on_a_prefix_shares_its_batch_with_the_blocking_receive(layer):
+    for n in range(3):
+        layer.send("async.batch!x", {"n": n})
+    assert run(layer, layer.receive_async(["async.batch!"]))[1] == {"n": 0}
+    assert layer.receive(["async.batch!"])[1] == {"n": 1}
+    assert run(layer, layer.receive_async(["async.batch!"]))[1] == {"n": 2}
+
+
+def test_a_receive_async_on_a_prefix_cancelled_mid_round_trip_loses_none_of_its_batch(layer):
+    from redis_async_scenarios import cancel_mid_round_trip
+    layer.send("async.warm!x", {"n": "warm"})
+    for n in range(4):
+        layer.send("async.cut!x", {"n": n})
+    assert run(layer, cancel_mid_round_trip(layer, "async.warm!", "async.cut!", 4)) == [0, 1, 2, 3]
+
+
+def test_a_receive_async_on_a_prefix_cancelled_while_it_waits_loses_nothing_sent_after(layer):
+    from redis_async_scenarios import cancel_while_waiting
+    layer.send("async.warm!x", {"n": "warm"})
+    assert run(layer, cancel_while_waiting(layer, "async.warm!", "async.waiting!")) == [1, 2]
+
+
+def test_more_receives_than_idle_kept_wait_at_once_and_only_idle_kept_connections_stay(server, layer):
+    import redis
+    from asgiref.redis_async import IDLE_KEPT
+    from redis_async_scenarios import receive_all_at_once
+    count = IDLE_KEPT + 20
+    counter = redis.Redis.from_url(server.url)
+    before = len(counter.client_list())
+    channels = ["async.burst%d" % n for n in range(count)]
+
+    def send_to_each():
+        for number, channel in enumerate(channels):
+            layer.send(channel, {"n": number})
+    received = run(layer, receive_all_at_once(layer, channels, send_to_each))
+    assert [message["n"] for _, message in received] == list(range(count))
+    # The kept ones, and the connection of the blocking sends.
+    assert len(counter.client_list()) - before <= IDLE_KEPT + 1
