@@ -1,7 +1,8 @@
 """
 The channel-layer calls of the ASGI 3 front, awaited on the server's event
-loop: a receive that ends by a deadline, and a send that waits out
-ChannelFull without blocking the loop. Python 3.9+ only.
+loop: a receive that ends by a deadline, and sends that never block the
+loop (a layer's ``send_async`` where it has one; the in-memory layer's
+``send`` never waits anyway). Python 3.9+ only.
 """
 import asyncio
 
@@ -27,6 +28,14 @@ async def receive_by(channel_layer, channels, deadline):
     return await channel_layer.receive_async(channels)
 
 
+async def send(channel_layer, channel, message):
+    """``channel_layer.send(channel, message)``, awaited where the layer has ``send_async``."""
+    send_async = getattr(channel_layer, "send_async", None)
+    if send_async is None:
+        return channel_layer.send(channel, message)
+    return await send_async(channel, message)
+
+
 async def send_patiently(channel_layer, channel, message, timeout):
     """
     Send, retrying with the bridge's backoff while the channel is full, for
@@ -35,7 +44,7 @@ async def send_patiently(channel_layer, channel, message, timeout):
     patience = Patience(timeout)
     while True:
         try:
-            return channel_layer.send(channel, message)
+            return await send(channel_layer, channel, message)
         except channel_layer.ChannelFull:
             delay = patience.next_delay()
             if delay is None:

@@ -12,7 +12,7 @@ import logging
 import six
 
 from .asgi3_http import request_from_scope
-from .asgi3_layer import send_patiently
+from .asgi3_layer import send, send_patiently
 from .http_checks import PLAIN_TEXT
 from .layer_calls import clock
 
@@ -78,7 +78,7 @@ class WebSocketRelay(object):
         del connect["method"], connect["http_version"]
         connect.update(reply_channel=self.reply_channel, scheme=self.scope.get("scheme", "ws"), order=0)
         try:
-            layer.send("websocket.connect", connect)
+            await send(layer, "websocket.connect", connect)
         except layer.ChannelFull:
             return await self._deny(503, "The application is too busy to take this connection; try again shortly.")
         except layer.MessageTooLarge:
@@ -87,14 +87,14 @@ class WebSocketRelay(object):
         if answer is None or answer.get("accept") is False or not (
                 answer.get("accept") or answer.get("text") or answer.get("bytes")):
             await self.send({"type": "websocket.close"})
-            return self._disconnected(NEVER_OPENED)
+            return await self._disconnected(NEVER_OPENED)
         await self.send({"type": "websocket.accept"})
         replies = asyncio.ensure_future(self._relay_replies(answer))
         try:
             code = await self._relay_frames()
         finally:
             replies.cancel()
-        self._disconnected(code)
+        await self._disconnected(code)
 
     async def _handshake_answer(self):
         """The application's first answer that decides the handshake, or None if none came in time."""
@@ -161,11 +161,11 @@ class WebSocketRelay(object):
                 await self.send({"type": "websocket.close", "code": TRY_AGAIN_LATER})
                 return TRY_AGAIN_LATER
 
-    def _disconnected(self, code):
+    async def _disconnected(self, code):
         layer = self.front.channel_layer
         self.order += 1
         try:
-            layer.send("websocket.disconnect", {
+            await send(layer, "websocket.disconnect", {
                 "reply_channel": self.reply_channel, "code": code, "path": self.path, "order": self.order})
         except layer.ChannelFull:
             logger.warning("websocket.disconnect is full; %s was not announced", self.reply_channel)
