@@ -21,6 +21,7 @@ import re
 import signal
 import sys
 import threading
+import time
 
 
 from . import __version__, log_output
@@ -105,9 +106,14 @@ def interface(arguments):
 
 def worker(arguments):
     layer = _layer(arguments, cross_process=True)
-    application = _application(arguments.app, layer)
-    workers = AsgiToWsgiAdapter(application, layer)
-    workers.start(arguments.workers)
+    routes = _routes(arguments.consumers) if arguments.consumers else {}
+    started = []
+    if arguments.app is not None or "http.request" not in routes:
+        started.append(AsgiToWsgiAdapter(_application(arguments.app, layer), layer))
+    if routes:
+        started.append(Consumers(routes, layer))
+    for workers in started:
+        workers.start(arguments.workers)
     stop = threading.Event()
     _on_stop_signal(stop.set)
     _announce("worker serving %s from %s with %d worker threads", _app_name(arguments), _layer_name(layer),
@@ -115,7 +121,10 @@ def worker(arguments):
     # A timed wait, so the signal handler gets to run on Python 2 too.
     while not stop.wait(0.5):
         pass
-    _report_stop(workers.stop(timeout=arguments.timeout), arguments.timeout)
+    # One --timeout for the whole stop, shared by the thread pools in turn.
+    deadline = time.time() + arguments.timeout
+    finished = [workers.stop(timeout=max(0, deadline - time.time())) is not False for workers in started]
+    _report_stop(all(finished), arguments.timeout)
     return 0
 
 
@@ -167,11 +176,12 @@ def _parser():
         if has_app:
             sub.add_argument("--workers", type=_positive, default=4,
                              help="worker threads running the application (default: %(default)s)")
-        if name == "serve":
+        if has_app:
             sub.add_argument("--consumers", metavar="MODULE:ATTRIBUTE",
                              help="ASGI 1 consumers to run in worker threads too: a dict of channel name -> "
                                   "consumer(message, channel_layer), e.g. chat.consumers:routes (a module alone "
                                   "means module:routes)")
+        if name == "serve":
             sub.add_argument("--consumers-on-loop", action="store_true",
                              help="run the --consumers on uvicorn's event loop instead of worker threads: "
                                   "fastest, for consumers that never block")

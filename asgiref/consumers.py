@@ -8,6 +8,7 @@ from __future__ import unicode_literals
 
 import logging
 import threading
+import time
 
 from .base_layer import check_positive_int
 from .daemon_threads import start_daemon_threads
@@ -42,11 +43,17 @@ class Consumers(object):
         self._threads.extend(start_daemon_threads(self._serve, threads, "asgiref consumer"))
 
     def stop(self, timeout=10):
-        """Stop taking messages; wait up to ``timeout`` seconds in all for the threads to end."""
+        """
+        Stop taking messages; wait up to ``timeout`` seconds in all for the
+        threads to end. False if one has not (it is a daemon thread).
+        """
         self._stopping.set()
+        deadline = time.time() + timeout
         for thread in self._threads:
-            thread.join(timeout)
+            thread.join(max(0, deadline - time.time()))
+        ended = not any(thread.is_alive() for thread in self._threads)
         self._threads = []
+        return ended
 
     def handle(self, channel, message):
         """Call the consumer of ``channel`` with ``message``; log what it raises."""

@@ -9,8 +9,10 @@ from __future__ import unicode_literals
 import json
 import os
 
+import pytest
+
 from redis_servers import RedisServer, redis_server  # noqa: F401 (a fixture)
-from test_cli import command, echoed, get  # noqa: F401 (command is a fixture)
+from test_cli import ASGI3, command, echoed, get  # noqa: F401 (command is a fixture)
 
 
 def split(command, layer_arguments, app):
@@ -31,6 +33,23 @@ def test_readme_split_recipe_serves_a_django_site_over_redis(command, redis_serv
     upload = os.urandom(300 * 1024)
     status, _, body = get(port, "/body-length/", method="POST", body=upload)
     assert status == 200 and json.loads(body.decode("utf-8"))["body_size"] == len(upload)
+    assert interface.stop() == 0
+    assert worker.stop() == 0
+
+
+@pytest.mark.skipif(not ASGI3, reason="the ASGI 3 front needs Python 3.9+ and uvicorn")
+def test_a_worker_runs_consumers_that_answer_http_and_websocket_through_the_interface(command, redis_server):  # noqa: F811,E501
+    from websockets.sync.client import connect
+    url = "redis://127.0.0.1:%d/0" % redis_server.port
+    interface = command("interface", "--port", "0", "--layer", url, "--server", "uvicorn")
+    worker = command("worker", "--consumers", "cli_apps:routes", "--workers", "2", "--layer", url)
+    worker.wait_for_line(r"asgiref: worker serving consumers cli_apps:routes from asgiref\.redis\.RedisChannelLayer")
+    port = interface.port()
+    assert get(port, "/page")[2] == b"consumed /page"
+    with connect("ws://127.0.0.1:%d/chat" % port) as websocket:
+        for text in ("hello", "caf\u00e9", "third"):
+            websocket.send(text)
+            assert websocket.recv(30) == "echo: " + text
     assert interface.stop() == 0
     assert worker.stop() == 0
 
