@@ -29,7 +29,7 @@ setup(
     install_requires=["six"],
     extras_require={
         # The HTTP servers of the asgiref command: waitress everywhere, and
-        # on Python 3.9+ uvicorn with websockets for the ASGI 3 front.
+        # on Python 3.9+ uvicorn with websockets (and uvloop) for the ASGI 3 front.
         # http_server drives waitress's internals (wasyncore's loop, the
         # server's socket map, channels and task dispatcher), which were
         # checked on 1.4.4, 2.0.0 and 3.0.2 only: the range stops there.
@@ -37,6 +37,11 @@ setup(
             "waitress>=1.4.4,<3.1",
             "uvicorn>=0.30,<1; python_version >= '3.9'",
             "websockets>=13,<18; python_version >= '3.9'",
+            # uvicorn's own choice of event loop where it installs (as in
+            # uvicorn[standard]): the ASGI 3 front's layer calls and wake-ups
+            # cost less on it.
+            "uvloop>=0.19,<1; python_version >= '3.9' and sys_platform != 'win32' and sys_platform != 'cygwin'"
+            " and platform_python_implementation != 'PyPy'",
         ],
         # receive_twisted of the in-memory layer (Daphne 1.4 needs 17.1 or later).
         "twisted": ["twisted>=17.1"],

@@ -6,7 +6,9 @@ asgi_redis 1.4.3, and the front runs on uvicorn here, over the Redis layer
 of this package (wire-compatible with asgi_redis).
 
 Runs when ASGIREF_CHANNELS1_PYTHON names that old Python's interpreter (with
-channels 1.1.8 and asgi_redis 1.4.3 installed); skips otherwise.
+channels 1.1.8 and asgi_redis 1.4.3 installed): tox's py313 points it at
+the compat environment's. Skips otherwise, but fails where
+ASGIREF_REQUIRE_CHANNELS1 is set (CI) and the named Python is missing.
 """
 import os
 import subprocess
@@ -18,6 +20,12 @@ CHANNELS1_PYTHON = os.environ.get("ASGIREF_CHANNELS1_PYTHON")
 if sys.version_info < (3, 9) or not CHANNELS1_PYTHON:
     pytest.skip("needs Python 3.9+ here and ASGIREF_CHANNELS1_PYTHON (a Python with Channels 1.1.8)",
                 allow_module_level=True)
+if not os.path.exists(CHANNELS1_PYTHON):
+    missing = "ASGIREF_CHANNELS1_PYTHON names %s, which does not exist (tox: run the compat env first)" % (
+        CHANNELS1_PYTHON,)
+    if os.environ.get("ASGIREF_REQUIRE_CHANNELS1"):
+        raise RuntimeError(missing)
+    pytest.skip(missing, allow_module_level=True)
 pytest.importorskip("uvicorn")
 
 import requests  # noqa: E402
@@ -35,7 +43,8 @@ def front():
     """uvicorn with the front on a fresh Redis, and a Channels 1 runworker behind it."""
     from asgiref.redis import RedisChannelLayer
     redis = RedisServer()
-    environment = dict(os.environ, REDIS_URL=redis.url)
+    # The project's own settings, whatever other tests of this run left in the environment.
+    environment = dict(os.environ, REDIS_URL=redis.url, DJANGO_SETTINGS_MODULE="chat.settings")
     environment.pop("PYTHONPATH", None)
     worker = subprocess.Popen([CHANNELS1_PYTHON, "manage.py", "runworker"], cwd=PROJECT, env=environment,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
