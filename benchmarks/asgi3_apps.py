@@ -3,9 +3,9 @@ The other sides of the ASGI 3 front's benchmark, each run as its own process:
 
     python asgi3_apps.py a2wsgi MODULE:APP PORT THREADS   uvicorn + a2wsgi serving a WSGI application
     python asgi3_apps.py echo PORT                        uvicorn serving a native ASGI 3 WebSocket echo
-    python asgi3_apps.py consumers REDIS_URL THREADS      the echo consumers (``routes``) over Redis
 
-and ``routes``, the ASGI 1 echo consumers ``asgiref serve --consumers`` runs.
+and ``routes``, the ASGI 1 echo consumers that ``asgiref serve --consumers``
+and ``asgiref worker --consumers`` run.
 """
 import importlib
 import sys
@@ -19,8 +19,12 @@ def _echo(message, channel_layer):
     channel_layer.send(message["reply_channel"], {"text": message["text"], "bytes": message["bytes"]})
 
 
+def _forget(message, channel_layer):
+    pass
+
+
 #: The WebSocket echo as ASGI 1 consumers.
-routes = {"websocket.connect": _accept, "websocket.receive": _echo}
+routes = {"websocket.connect": _accept, "websocket.receive": _echo, "websocket.disconnect": _forget}
 
 
 async def echo(scope, receive, send):
@@ -50,13 +54,6 @@ def main(kind, *arguments):
         _uvicorn(WSGIMiddleware(application, workers=int(arguments[2])), int(arguments[1]))
     elif kind == "echo":
         _uvicorn(echo, int(arguments[0]))
-    elif kind == "consumers":
-        import time
-        from asgiref.consumers import Consumers
-        from asgiref.redis import RedisChannelLayer
-        Consumers(routes, RedisChannelLayer(hosts=[arguments[0]], receive_timeout=1)).start(int(arguments[1]))
-        while True:
-            time.sleep(3600)
     else:
         raise SystemExit(__doc__)
 

@@ -20,12 +20,15 @@ times, interleaved, the best run kept):
   worker threads on the in-memory layer), and the same with
   ``--consumers-on-loop`` (consumers on uvicorn's event loop);
 * Redis: ``asgiref interface --layer redis://...`` and the consumers in
-  another process over the Redis layer (a throwaway redis-server).
+  two other processes, ``asgiref worker --consumers asgi3_apps:routes``
+  with two threads each, over the Redis layer (a throwaway redis-server).
 
     python benchmarks/asgi3_front.py [--seconds 5] [--connections 16]
 
 Needs Linux, wrk, redis-server, and pip install ".[serve,redis]" a2wsgi
-"django>=2.2,<2.3" (Python 3.9+).
+"django>=2.2,<2.3" (Python 3.9+). Every side runs on the same uvicorn and
+so on the same event loop: uvloop, which the serve extra installs, where
+it is installed.
 """
 import argparse
 import os
@@ -43,6 +46,8 @@ from tables import print_table
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 THREADS = 8
+#: Consumer processes behind the Redis side, two threads each.
+REDIS_WORKERS = 2
 APPS = {"plain": ("hello_app:application", "/"), "django": ("django_site.wsgi:application", "/whoami/")}
 
 
@@ -123,7 +128,10 @@ def run_websocket(connections, seconds):
             sys.executable, "-m", "asgiref", "serve", "--consumers", "asgi3_apps:routes", "--consumers-on-loop",
             "--server", "uvicorn", "--port", str(ports["on-loop"]), "--log-level", "WARNING",
             "--connection-limit", "1000"], ports["on-loop"]))
-        processes.append(start([sys.executable, "asgi3_apps.py", "consumers", redis_url, "2"]))
+        for _ in range(REDIS_WORKERS):
+            processes.append(start([
+                sys.executable, "-m", "asgiref", "worker", "--consumers", "asgi3_apps:routes", "--layer", redis_url,
+                "--workers", "2", "--log-level", "WARNING"]))
         processes.append(start([
             sys.executable, "-m", "asgiref", "interface", "--layer", redis_url, "--server", "uvicorn",
             "--port", str(ports["redis"]), "--log-level", "WARNING", "--connection-limit", "1000"], ports["redis"]))
@@ -142,6 +150,15 @@ def run_websocket(connections, seconds):
         redis.wait()
 
 
+def _event_loop():
+    """The event loop uvicorn picks here (its default, ``auto``)."""
+    try:
+        import uvloop
+    except ImportError:
+        return "asyncio"
+    return "uvloop %s" % uvloop.__version__
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     parser.add_argument("--seconds", type=int, default=5, help="length of each run")
@@ -151,10 +168,10 @@ def main():
                 for name, (app, path) in APPS.items())
     websocket = run_websocket(arguments.connections, arguments.seconds)
 
-    print("Python %s, uvicorn %s, %d worker threads / a2wsgi workers / waitress threads, %d connections, "
+    print("Python %s, uvicorn %s on %s, %d worker threads / a2wsgi workers / waitress threads, %d connections, "
           "%ds per run, 2-core machine, load average %.1f at the end" % (
-              sys.version.split()[0], uvicorn.__version__, THREADS, arguments.connections, arguments.seconds,
-              os.getloadavg()[0]))
+              sys.version.split()[0], uvicorn.__version__, _event_loop(), THREADS, arguments.connections,
+              arguments.seconds, os.getloadavg()[0]))
     rows = [("app", "side", "req/s", "vs a2wsgi", "p50", "p99", "p99 vs a2wsgi")]
     for name in APPS:
         reference = http[name]["uvicorn + a2wsgi"]
@@ -167,7 +184,7 @@ def main():
     names = {"floor": "uvicorn, native ASGI 3 echo (floor)",
              "in-process": "asgiref serve, consumers in worker threads",
              "on-loop": "asgiref serve, consumers on the event loop",
-             "redis": "asgiref interface + consumer process, Redis"}
+             "redis": "asgiref interface + 2 asgiref worker processes, Redis"}
     print_table([("WebSocket echo", "messages/s", "vs floor")] + [
         (names[side], "%.0f" % rate, "%.2fx" % (rate / floor)) for side, rate in websocket.items()])
 
