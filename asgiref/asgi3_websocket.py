@@ -58,6 +58,8 @@ class WebSocketRelay(object):
         self.path = scope["path"]
         self.order = 0
         self.mailbox = self.reply_channel = None
+        #: The code of the close frame this side sent first, if it did.
+        self.closed_with = None
 
     async def run(self):
         event = await self.receive()
@@ -94,7 +96,9 @@ class WebSocketRelay(object):
             code = await self._relay_frames()
         finally:
             replies.cancel()
-        await self._disconnected(code)
+        # A close this side began ends the connection with its code, whatever
+        # the client answers (a client too slow to read it closes on its own).
+        await self._disconnected(self.closed_with if self.closed_with is not None else code)
 
     async def _handshake_answer(self):
         """The application's first answer that decides the handshake, or None if none came in time."""
@@ -132,7 +136,7 @@ class WebSocketRelay(object):
             if self.mailbox.overflowed:
                 logger.warning("%s: more than %d messages waited for a slow client; closed with %d",
                                self.reply_channel, self.mailbox.bound, TRY_AGAIN_LATER)
-                await self.send({"type": "websocket.close", "code": TRY_AGAIN_LATER})
+                await self._close(TRY_AGAIN_LATER)
                 return
             if message is not None:
                 if message.get("text") is not None:
@@ -140,9 +144,13 @@ class WebSocketRelay(object):
                 elif message.get("bytes") is not None:
                     await self.send({"type": "websocket.send", "bytes": message["bytes"]})
                 if message.get("close"):
-                    await self.send({"type": "websocket.close", "code": close_code(message["close"])})
+                    await self._close(close_code(message["close"]))
                     return
             message = await self._next_reply()
+
+    async def _close(self, code):
+        self.closed_with = code
+        await self.send({"type": "websocket.close", "code": code})
 
     async def _relay_frames(self):
         """Pass the client's frames on until the connection closes; return its close code."""
@@ -158,7 +166,7 @@ class WebSocketRelay(object):
                     "text": event.get("text"), "bytes": event.get("bytes")}, self.front.send_timeout)
             except layer.ChannelFull:
                 logger.warning("websocket.receive is full: %s closed with %d", self.reply_channel, TRY_AGAIN_LATER)
-                await self.send({"type": "websocket.close", "code": TRY_AGAIN_LATER})
+                await self._close(TRY_AGAIN_LATER)
                 return TRY_AGAIN_LATER
 
     async def _disconnected(self, code):
