@@ -72,14 +72,18 @@ class Script(object):
 class Server(object):
     """
     One Redis server (or Sentinel service) of a layer. Each thread gets a
-    connection of its own, so a call takes no lock and no pool; a process
-    that forked makes new ones.
+    connection of its own, so a call takes no lock and no pool; a thread
+    that ends hands it to the next new thread, so threads that come and go
+    use no more connections than run at once (redis-py 8's pool makes 100
+    at most); a process that forked makes new ones.
     """
 
     def __init__(self, pool):
         self.pool = pool
         self.name = describe(pool)
         self._local = threading.local()
+        # Connections whose threads ended: (pid, connection).
+        self._spares = []
         self._client = None
         #: Whether BLPOP takes a fractional timeout here; None until asked.
         self.fractional_timeouts = None
@@ -91,12 +95,22 @@ class Server(object):
         return self._client
 
     def connection(self):
-        local = self._local
-        connection = getattr(local, "connection", None)
-        if connection is None or local.pid != os.getpid():
-            connection = local.connection = self.pool.make_connection()
-            local.pid = os.getpid()
-        return connection
+        held = getattr(self._local, "held", None)
+        if held is None or held.pid != os.getpid():
+            held = self._local.held = _Held(self._spare() or self.pool.make_connection(), self._spares)
+        return held.connection
+
+    def _spare(self):
+        pid = os.getpid()
+        while self._spares:
+            try:
+                spare_pid, connection = self._spares.pop()
+            except IndexError:
+                # Another new thread took the last one.
+                return None
+            if spare_pid == pid:
+                return connection
+        return None
 
     def run(self, script, keys=(), args=(), retry=True, packed_keys=None):
         """
@@ -197,6 +211,20 @@ class Server(object):
         if isinstance(error, RedisUnavailable):
             return error
         return RedisUnavailable("Redis at %s is unavailable: %s" % (self.name, error))
+
+
+class _Held(object):
+    """One thread's connection; when the thread ends and its locals go, the connection joins ``spares``."""
+
+    __slots__ = ("connection", "pid", "spares")
+
+    def __init__(self, connection, spares):
+        self.connection = connection
+        self.pid = os.getpid()
+        self.spares = spares
+
+    def __del__(self):
+        self.spares.append((self.pid, self.connection))
 
 
 def _send(connection, command):

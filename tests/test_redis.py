@@ -501,3 +501,27 @@ def test_a_batched_message_that_cannot_be_decoded_spoils_only_itself(server):
     with pytest.raises(ValueError):
         layer.receive(["batch.bad!"])
     assert layer.receive(["batch.bad!"])[1] == {"n": 3}
+
+
+# Connections.
+
+def test_threads_that_come_and_go_hand_their_connections_on(server):
+    layer = layer_on(server, capacity=200)
+    before = len(server.raw.client_list())
+
+    failures = []
+
+    def send_once(number):
+        try:
+            layer.send("threads.many", {"n": number})
+        except Exception as error:
+            failures.append(error)
+    # More threads in turn than redis-py 8's pool makes connections (100).
+    for number in range(150):
+        thread = threading.Thread(target=send_once, args=(number,))
+        thread.start()
+        thread.join()
+    assert failures == []
+    assert [layer.receive(["threads.many"])[1]["n"] for _ in range(150)] == list(range(150))
+    # One connection went from thread to thread; this one's is the second.
+    assert len(server.raw.client_list()) - before <= 2
