@@ -18,7 +18,7 @@ import weakref
 import redis.asyncio
 from redis.exceptions import ConnectionError, NoScriptError, ResponseError, TimeoutError
 
-from .redis_connection import RedisUnavailable, pack_arguments
+from .redis_connection import RedisUnavailable, packed_command, packed_script_call
 
 _FAILURES = (ConnectionError, TimeoutError, OSError)
 #: Idle connections kept per server and loop for the next receives (as
@@ -53,18 +53,14 @@ async def receive_async(self, channels):
             continue
         link = links[self._servers.index(step[1])]
         if step[0] == PIPELINE:
-            round_trip = link.execute_all([_packed(command) for command in step[2]], step[3], raise_errors=True)
+            round_trip = link.execute_all([packed_command(command) for command in step[2]], step[3], raise_errors=True)
             kept = _keep_pipeline
         else:
             _, _, script, keys, arguments, packed_keys = step
             if script is None:
-                command = _packed(keys)
-            elif packed_keys is None:
-                command = _packed((b"EVALSHA", script.sha, len(keys)) + tuple(keys) + tuple(arguments))
+                command = packed_command(keys)
             else:
-                command = (b"*%d\r\n" % (3 + len(keys) + len(arguments))
-                           + pack_arguments((b"EVALSHA", script.sha, len(keys))) + packed_keys
-                           + pack_arguments(arguments))
+                command = packed_script_call(script, keys, arguments, packed_keys)
             round_trip = link.execute(command, script)
             kept = _keep_reply if script is _RECEIVE and arguments[1] > 1 else None
         try:
@@ -85,7 +81,7 @@ async def send_async(self, channel, message):
     from .redis import _SEND
     server, keys, arguments, capacity = self.send_plan(channel, message)
     link = _links(self)[self._servers.index(server)]
-    command = _packed([b"EVALSHA", _SEND.sha, len(keys)] + keys + arguments)
+    command = packed_script_call(_SEND, keys, arguments)
     self.check_stored(await link.send(command, _SEND), channel, capacity)
 
 
@@ -222,7 +218,7 @@ class _Link(object):
             unloaded = [index for index, reply in enumerate(replies) if isinstance(reply, NoScriptError)]
             if unloaded:
                 # The server lost the script: those commands did not run, so load it and run them.
-                load = _packed((b"SCRIPT", b"LOAD", script.source))
+                load = packed_command((b"SCRIPT", b"LOAD", script.source))
                 again = await _round_trip(connection, [load] + [commands[index] for index in unloaded])
                 for index, reply in zip(unloaded, again[1:]):
                     replies[index] = reply
@@ -253,10 +249,6 @@ async def _drop(connection):
     except TypeError:
         closing = connection.disconnect()
     await closing
-
-
-def _packed(command):
-    return b"*%d\r\n" % len(command) + pack_arguments(command)
 
 
 def _links(layer):

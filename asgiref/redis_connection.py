@@ -123,8 +123,7 @@ class Server(object):
         if packed_keys is None:
             command = ("EVALSHA", script.sha, len(keys)) + tuple(keys) + tuple(args)
         else:
-            command = (b"*%d\r\n" % (3 + len(keys) + len(args)) + pack_arguments((b"EVALSHA", script.sha, len(keys)))
-                       + packed_keys + pack_arguments(args))
+            command = packed_script_call(script, keys, args, packed_keys)
         return self.execute(command, retry=retry, script=script)
 
     def execute(self, command, retry=True, script=None):
@@ -232,6 +231,19 @@ def _send(connection, command):
         connection.send_packed_command([command])
     else:
         connection.send_command(*command)
+
+
+def packed_command(arguments):
+    """The command ``arguments`` (its name first) as Redis receives it."""
+    return b"*%d\r\n" % len(arguments) + pack_arguments(arguments)
+
+
+def packed_script_call(script, keys, args, packed_keys=None):
+    """``EVALSHA`` of ``script`` with ``keys`` and ``args``, as Redis receives it; ``packed_keys`` spares packing ``keys``."""
+    if packed_keys is None:
+        packed_keys = pack_arguments(keys)
+    return (b"*%d\r\n" % (3 + len(keys) + len(args)) + pack_arguments((b"EVALSHA", script.sha, len(keys)))
+            + packed_keys + pack_arguments(args))
 
 
 def pack_arguments(arguments):
