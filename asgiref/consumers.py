@@ -8,11 +8,10 @@ from __future__ import unicode_literals
 
 import logging
 import threading
-import time
 
 from .base_layer import check_positive_int
-from .daemon_threads import start_daemon_threads
-from .layer_calls import receive_blocking
+from .daemon_threads import join_by, start_daemon_threads
+from .layer_calls import clock, receive_blocking
 
 logger = logging.getLogger("asgiref.consumers")
 
@@ -48,10 +47,7 @@ class Consumers(object):
         threads to end. False if one has not (it is a daemon thread).
         """
         self._stopping.set()
-        deadline = time.time() + timeout
-        for thread in self._threads:
-            thread.join(max(0, deadline - time.time()))
-        ended = not any(thread.is_alive() for thread in self._threads)
+        ended = join_by(self._threads, clock() + timeout)
         self._threads = []
         return ended
 

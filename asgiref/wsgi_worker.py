@@ -11,7 +11,7 @@ import six
 
 from .base_layer import check_positive_int, check_positive_number
 from .http_checks import PLAIN_TEXT, request_problem
-from .daemon_threads import start_daemon_threads
+from .daemon_threads import join_by, start_daemon_threads
 from .layer_calls import Patience, clock, receive_blocking
 from .wsgi_input import ErrorLog, RequestBody
 from .wsgi_mapping import headers_from_wsgi, status_code, wsgi_environ
@@ -79,8 +79,7 @@ class AsgiToWsgiAdapter(object):
             while self._in_flight and clock() < deadline:
                 self._state.wait(max(0, deadline - clock()))
             finished = not self._in_flight
-        for thread in self._threads:
-            thread.join(max(0, deadline - clock()))
+        join_by(self._threads, deadline)
         self._threads = []
         return finished
 
