@@ -66,17 +66,12 @@ def serve(arguments):
     if arguments.app is None and not routes and server_name == "uvicorn":
         live = LiveStatistics(layer)
         routes = live.routes
-    started = []
-    if arguments.app is not None or "http.request" not in routes:
-        application = _application(arguments.app, layer, live_path=live and LIVE_PATH)
-        started.append(AsgiToWsgiAdapter(application, layer))
     on_loop = None
     if arguments.consumers_on_loop:
         if not routes or live is not None or server_name != "uvicorn":
             raise UsageError("--consumers-on-loop needs --consumers and --server uvicorn")
         on_loop = Consumers(routes, layer)
-    elif routes:
-        started.append(Consumers(routes, layer))
+    started = _thread_pools(arguments.app, layer, routes, live and LIVE_PATH, consumers=on_loop is None)
     server = _http_server(layer, arguments, server_name, on_loop)
     for workers in started:
         workers.start(arguments.workers)
@@ -107,11 +102,7 @@ def interface(arguments):
 def worker(arguments):
     layer = _layer(arguments, cross_process=True)
     routes = _routes(arguments.consumers) if arguments.consumers else {}
-    started = []
-    if arguments.app is not None or "http.request" not in routes:
-        started.append(AsgiToWsgiAdapter(_application(arguments.app, layer), layer))
-    if routes:
-        started.append(Consumers(routes, layer))
+    started = _thread_pools(arguments.app, layer, routes)
     for workers in started:
         workers.start(arguments.workers)
     stop = threading.Event()
@@ -290,6 +281,20 @@ def _routes(reference):
         raise UsageError("consumers %s is a %s, not a non-empty dict of channel name -> consumer"
                          % (reference, type(routes).__name__))
     return routes
+
+
+def _thread_pools(app, layer, routes, live_path=None, consumers=True):
+    """
+    The worker thread pools of ``serve`` and ``worker``: the WSGI application
+    (the demo page without one), unless consumers take ``http.request``; and
+    the consumers of ``routes`` (if ``consumers``).
+    """
+    pools = []
+    if app is not None or "http.request" not in routes:
+        pools.append(AsgiToWsgiAdapter(_application(app, layer, live_path), layer))
+    if routes and consumers:
+        pools.append(Consumers(routes, layer))
+    return pools
 
 
 def _application(reference, layer, live_path=None):
