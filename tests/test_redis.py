@@ -33,6 +33,9 @@ class RedisConformanceTests(conformance.ConformanceTestCase):
     message_size_limit = 1024 * 1024
     blocking_receive = True
     exact_statistics = True
+    async_receive = True
+    async_send = True
+    twisted_receive = True
     hosts_count = 1
     layer_options = {}
 

@@ -89,6 +89,9 @@ class SentinelConformanceTests(conformance.ConformanceTestCase):
     tuples_as_lists = True
     blocking_receive = True
     exact_statistics = True
+    async_receive = True
+    async_send = True
+    twisted_receive = True
 
     @classmethod
     def setUpClass(cls):
