@@ -513,12 +513,13 @@ class RedisChannelLayer(BaseChannelLayer):
 
         def ping(index, server):
             try:
-                server.ping(timeout)
+                # A little less than the timeout, so the thread has ended when ping() returns.
+                server.ping(timeout * 0.9, timeout)
                 outcomes[index] = True
             except Exception as error:
                 outcomes[index] = error
         # A thread each: a server that never answers holds up only its own,
-        # which ends by itself once its socket times out.
+        # which its socket timeouts end before the deadline.
         threads = [threading.Thread(target=ping, args=pair) for pair in enumerate(self._servers)]
         for thread in threads:
             thread.daemon = True

@@ -10,6 +10,7 @@ import os
 import re
 import socket
 import threading
+import time
 
 import redis
 import six
@@ -18,6 +19,7 @@ from redis.exceptions import ConnectionError, NoScriptError, RedisError, Timeout
 from .redis_urls import SCHEMES_TEXT, URL_SCHEMES, check_url
 
 _FAILURES = (ConnectionError, TimeoutError, socket.error)
+_clock = getattr(time, "monotonic", time.time)
 # How redis-py words a failed connect: "Error 111 connecting to host:port. Connection refused."
 _WRAPPED_REASON = re.compile(r"Error -?\d+ connecting to .*?\. (.+?)\.?\Z", re.DOTALL)
 
@@ -206,18 +208,23 @@ class Server(object):
             _send(connection, command)
             return connection.read_response()
 
-    def ping(self, timeout):
+    def ping(self, seconds, timeout):
         """
-        PING this server on a new connection that may take ``timeout``
-        seconds to connect and as long again to answer; RedisUnavailable
-        saying why not (refused, timed out, a wrong password or db, not
-        Redis at all). The layer's own connections are left alone.
+        PING this server on a new connection, all within ``seconds`` (half
+        of it at most to connect, then what is left to be greeted and to
+        answer); RedisUnavailable saying why not (refused, no answer within
+        ``timeout`` seconds, a wrong password or db, not Redis at all). The
+        layer's own connections are left alone.
         """
+        deadline = _clock() + seconds
         connection = self.pool.make_connection()
-        # A connection of its own, so a short timeout here never shortens a blocked receive's.
-        connection.socket_timeout = connection.socket_connect_timeout = timeout
+        # A connection of its own, so a short timeout here never shortens a
+        # blocked receive's; connecting and redis-py's greeting (AUTH,
+        # SELECT, ...) get half each, so together they stay within seconds.
+        connection.socket_timeout = connection.socket_connect_timeout = seconds / 2.0
         try:
             connection.connect()
+            connection._sock.settimeout(max(deadline - _clock(), 0.001))
             connection.send_command("PING")
             reply = connection.read_response()
         except (RedisError, socket.error) as error:
