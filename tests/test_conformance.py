@@ -281,7 +281,9 @@ RECEIVE_CHECKS = set([
     "test_receive_twisted_returns_a_waiting_message", "test_receive_twisted_wakes_on_a_send_from_another_thread",
     "test_receive_async_returns_a_waiting_message", "test_receive_async_wakes_on_a_send_from_another_thread",
 ])
-SEND_ASYNC_CHECKS = set(["test_send_async_stores_what_receive_returns", "test_send_async_raises_channel_full_at_capacity"])
+SEND_ASYNC_CHECKS = set([
+    "test_send_async_stores_what_receive_returns", "test_send_async_raises_channel_full_at_capacity",
+])
 
 
 def test_a_layer_that_does_not_opt_in_is_not_held_to_its_twisted_and_async_receives():
