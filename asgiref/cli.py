@@ -9,6 +9,11 @@ APP is ``module:attribute`` (``module`` alone means ``module:application``);
 without one, a built-in demo page is served. The HTTP server is uvicorn
 running the ASGI 3 front (HTTP and WebSocket) where uvicorn is installed
 (Python 3.9+), else waitress (HTTP); ``--server`` chooses.
+
+Before it says it serves, each command checks that the layer answers (a
+layer with a ``ping``, as the Redis layers). Exit codes: 0 after a stop,
+1 when the layer did not answer at start-up (or on a second stop signal),
+2 for a bad argument; an error is one line on stderr.
 """
 from __future__ import print_function, unicode_literals
 

@@ -26,8 +26,8 @@ PREFIX = "compat%d:" % os.getpid()
 
 
 def test_the_conformance_suite_here_is_this_packages():
-    assert asgiref.__version__ == "1.1.4"
-    assert hasattr(ConformanceTestCase, "twisted_receive")
+    assert asgiref.__version__.startswith("1.1.")
+    assert ConformanceTestCase.twisted_receive is False
 
 
 def test_both_layers_list_twisted_so_its_checks_would_run_without_the_opt_in():
