@@ -514,7 +514,7 @@ class RedisChannelLayer(BaseChannelLayer):
         def ping(index, server):
             try:
                 # A little less than the timeout, so the thread has ended when ping() returns.
-                server.ping(timeout * 0.9, timeout)
+                server.ping(timeout * 0.9)
                 outcomes[index] = True
             except Exception as error:
                 outcomes[index] = error
@@ -528,7 +528,7 @@ class RedisChannelLayer(BaseChannelLayer):
             thread.join(max(deadline - _clock(), 0))
         for server, outcome in zip(self._servers, list(outcomes)):
             if outcome is None:
-                raise RedisUnavailable("cannot reach %s: no answer within %.3g s" % (server.subject(), timeout))
+                raise RedisUnavailable("cannot reach %s: no answer within %.1f s" % (server.subject(), timeout))
             if outcome is not True:
                 raise outcome
 

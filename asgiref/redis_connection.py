@@ -208,15 +208,15 @@ class Server(object):
             _send(connection, command)
             return connection.read_response()
 
-    def ping(self, seconds, timeout):
+    def ping(self, seconds):
         """
         PING this server on a new connection, all within ``seconds`` (half
         of it at most to connect, then what is left to be greeted and to
-        answer); RedisUnavailable saying why not (refused, no answer within
-        ``timeout`` seconds, a wrong password or db, not Redis at all). The
-        layer's own connections are left alone.
+        answer); RedisUnavailable saying why not (refused, no answer, a
+        wrong password or db, not Redis at all). The layer's own
+        connections are left alone.
         """
-        deadline = _clock() + seconds
+        started = _clock()
         connection = self.pool.make_connection()
         # A connection of its own, so a short timeout here never shortens a
         # blocked receive's; connecting and redis-py's greeting (AUTH,
@@ -224,11 +224,11 @@ class Server(object):
         connection.socket_timeout = connection.socket_connect_timeout = seconds / 2.0
         try:
             connection.connect()
-            connection._sock.settimeout(max(deadline - _clock(), 0.001))
+            connection._sock.settimeout(max(started + seconds - _clock(), 0.001))
             connection.send_command("PING")
             reply = connection.read_response()
         except (RedisError, socket.error) as error:
-            raise RedisUnavailable("cannot reach %s: %s" % (self.subject(), _reason(error, timeout)))
+            raise RedisUnavailable("cannot reach %s: %s" % (self.subject(), _reason(error, _clock() - started)))
         finally:
             connection.disconnect()
         if reply not in (b"PONG", "PONG", True):
@@ -259,11 +259,11 @@ class _Held(object):
         self.spares.append((self.pid, self.connection))
 
 
-def _reason(error, timeout):
+def _reason(error, waited):
     """Why ``error`` happened, in a few words: the system's reason where redis-py wrapped an OSError."""
     cause = getattr(error, "__context__", None) or getattr(error, "__cause__", None)
     if isinstance(error, (TimeoutError, socket.timeout)) or isinstance(cause, socket.timeout):
-        return "no answer within %.3g s" % timeout
+        return "no answer within %.1f s" % waited
     for candidate in (cause, error):
         strerror = getattr(candidate, "strerror", None)
         if strerror:
