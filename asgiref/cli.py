@@ -9,6 +9,11 @@ APP is ``module:attribute`` (``module`` alone means ``module:application``);
 without one, a built-in demo page is served. The HTTP server is uvicorn
 running the ASGI 3 front (HTTP and WebSocket) where uvicorn is installed
 (Python 3.9+), else waitress (HTTP); ``--server`` chooses.
+
+Before it says it serves, each command checks that the layer answers (a
+layer with a ``ping``, as the Redis layers). Exit codes: 0 after a stop,
+1 when the layer did not answer at start-up (or on a second stop signal),
+2 for a bad argument; an error is one line on stderr.
 """
 from __future__ import print_function, unicode_literals
 
@@ -31,16 +36,23 @@ from .consumers import Consumers
 from .demo import DemoApplication
 from .demo_live import PATH as LIVE_PATH, LiveStatistics
 from .inmemory import ChannelLayer
+from .redis_urls import URL_SCHEMES, check_url, redacted
 from .wsgi import AsgiToWsgiAdapter, WsgiToAsgiAdapter
 
 _SIZE_SUFFIXES = {"k": 1024, "m": 1024 ** 2, "g": 1024 ** 3}
 _INFINITY = float("inf")
 # Beyond this a timed wait overflows (Python 2's waits poll: no limit there).
 _LONGEST_WAIT = getattr(threading, "TIMEOUT_MAX", _INFINITY)
+#: Seconds a layer with a ``ping`` has, at start-up, to show that it answers.
+STARTUP_PING_TIMEOUT = 5
 
 
 class UsageError(Exception):
     """A bad argument: reported as one line on stderr, exit code 2."""
+
+
+class Unreachable(Exception):
+    """The layer did not answer at start-up: reported as one line on stderr, exit code 1."""
 
 
 def main(argv=None):
@@ -56,6 +68,9 @@ def main(argv=None):
     except UsageError as error:
         print("asgiref: error: %s" % error, file=sys.stderr)
         return 2
+    except Unreachable as error:
+        print("asgiref: error: %s" % error, file=sys.stderr)
+        return 1
 
 
 def serve(arguments):
@@ -307,16 +322,30 @@ def _application(reference, layer, live_path=None):
 
 
 def _layer(arguments, cross_process=False):
+    """
+    The layer ``--layer`` names, built with the ``--layer-option`` values;
+    one with a ``ping`` must answer it (Unreachable if it does not).
+    """
     options = dict(arguments.layer_option)
-    reference = arguments.layer
+    reference = shown = arguments.layer
     if reference is None:
-        reference, found = "asgiref.inmemory:ChannelLayer", ChannelLayer
+        reference = shown = "asgiref.inmemory:ChannelLayer"
+        found = ChannelLayer
         # Workers notice a stop within a second. A channel holds 100 requests
         # (the layer's own default is asgiref 1.1's 10) before clients get 503;
         # each request's body and reply channels hold a bounded amount
         # (docs/backpressure.rst).
         options = dict({"receive_timeout": 1, "capacity": 100, "channel_capacity": CHANNEL_CAPACITY}, **options)
-    elif reference.startswith(_REDIS_URL_SCHEMES):
+    elif "://" in reference:
+        # A URL: only the Redis layer's, and one that redis-py would not misread.
+        shown = redacted(reference)
+        try:
+            check_url(reference)
+        except ValueError as error:
+            if reference.startswith(URL_SCHEMES):
+                raise UsageError("--layer: %s" % error)
+            raise UsageError("--layer: %s, the URL schemes of the Redis layer (another layer is given as "
+                             "module:attribute)" % error)
         found = _redis_layer()
         # The URL is the server, unless --layer-option hosts=[...] lists them;
         # workers notice a stop within a second; the bridge's channels are
@@ -329,21 +358,29 @@ def _layer(arguments, cross_process=False):
         try:
             layer = found(**options)
         except Exception as error:
-            raise UsageError("cannot construct layer %s: %s: %s" % (reference, type(error).__name__, error))
+            raise UsageError("cannot construct layer %s: %s: %s" % (shown, type(error).__name__, error))
     elif options:
-        raise UsageError("--layer-option needs --layer to name a class; %s is an instance" % reference)
+        raise UsageError("--layer-option needs --layer to name a class; %s is an instance" % shown)
     else:
         layer = found
     if not isinstance(layer, BaseChannelLayer):
-        raise UsageError("layer %s is a %s, not a channel layer (a BaseChannelLayer)"
-                         % (arguments.layer, type(layer).__name__))
+        raise UsageError("layer %s is a %s, not a channel layer (a BaseChannelLayer)" % (shown, type(layer).__name__))
     if cross_process and isinstance(layer, ChannelLayer):
         raise UsageError("asgiref %s needs a layer other processes can reach; the in-memory layer lives in one "
                          "process (use asgiref serve, or --layer)" % arguments.command_name)
+    _reach(layer)
     return layer
 
 
-_REDIS_URL_SCHEMES = ("redis://", "rediss://", "unix://")
+def _reach(layer):
+    """Unreachable unless ``layer`` answers its ``ping`` (the Redis layers have one; others are not asked)."""
+    ping = getattr(layer, "ping", None)
+    if not callable(ping):
+        return
+    try:
+        ping(timeout=STARTUP_PING_TIMEOUT)
+    except Exception as error:
+        raise Unreachable(str(error) or type(error).__name__)
 
 
 def _redis_layer():

@@ -1,7 +1,9 @@
 """
 The ``async`` conformance tests' event-loop side (Python 3 only; the suite
 imports this module only for a layer that lists ``async``). Each function
-runs on a new event loop of its own and closes it.
+runs on a new event loop of its own, never made the thread's current loop,
+and closes it as ``asyncio.run`` does: tasks left running are cancelled,
+asynchronous generators and the default executor shut down.
 """
 import asyncio
 import threading
@@ -13,7 +15,23 @@ def run(coroutine, timeout=10):
     try:
         return loop.run_until_complete(asyncio.wait_for(coroutine, timeout))
     finally:
-        loop.close()
+        try:
+            _cancel_what_is_left(loop)
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            # (Python 3.9 and later: the executor's threads end too.)
+            if hasattr(loop, "shutdown_default_executor"):
+                loop.run_until_complete(loop.shutdown_default_executor())
+        finally:
+            loop.close()
+
+
+def _cancel_what_is_left(loop):
+    all_tasks = getattr(asyncio, "all_tasks", None) or asyncio.Task.all_tasks
+    left = [task for task in all_tasks(loop) if not task.done()]
+    for task in left:
+        task.cancel()
+    if left:
+        loop.run_until_complete(asyncio.gather(*left, return_exceptions=True))
 
 
 def receive(layer, channels):

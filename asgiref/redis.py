@@ -53,6 +53,8 @@ _RECONNECT_PAUSE = 0.2
 #: many of its messages in one round trip; the next receives on it get the
 #: rest without asking Redis.
 PREFETCH = 64
+#: How long :meth:`RedisChannelLayer.ping` waits, in all, for its servers to answer.
+PING_TIMEOUT = 1
 
 
 def _twisted_installed():
@@ -495,6 +497,40 @@ class RedisChannelLayer(BaseChannelLayer):
         return threads.deferToThread(self.receive, channels, True)
 
     # Servers.
+
+    def ping(self, timeout=PING_TIMEOUT):
+        """
+        Check that every server answers, within ``timeout`` seconds
+        whatever they do: each is sent PING at once, on a new connection of
+        its own (the layer's connections are left alone). RedisUnavailable
+        naming the first server, in ``hosts`` order, that did not answer in
+        time or could not (refused, wrong password or db, not Redis). For a
+        start-up or health check.
+        """
+        check_positive_number("timeout", timeout)
+        deadline = _clock() + timeout
+        outcomes = [None] * len(self._servers)
+
+        def ping(index, server):
+            try:
+                # A little less than the timeout, so the thread has ended when ping() returns.
+                server.ping(timeout * 0.9)
+                outcomes[index] = True
+            except Exception as error:
+                outcomes[index] = error
+        # A thread each: a server that never answers holds up only its own,
+        # which its socket timeouts end before the deadline.
+        threads = [threading.Thread(target=ping, args=pair) for pair in enumerate(self._servers)]
+        for thread in threads:
+            thread.daemon = True
+            thread.start()
+        for thread in threads:
+            thread.join(max(deadline - _clock(), 0))
+        for server, outcome in zip(self._servers, list(outcomes)):
+            if outcome is None:
+                raise RedisUnavailable("cannot reach %s: no answer within %.1f s" % (server.subject(), timeout))
+            if outcome is not True:
+                raise outcome
 
     def consistent_hash(self, value):
         """The index of the server that ``value`` (a channel or group name) lives on."""

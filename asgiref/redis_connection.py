@@ -7,17 +7,21 @@ from __future__ import absolute_import, unicode_literals
 
 import hashlib
 import os
+import re
 import socket
 import threading
+import time
 
 import redis
 import six
-from redis.exceptions import ConnectionError, NoScriptError, TimeoutError
+from redis.exceptions import ConnectionError, NoScriptError, RedisError, TimeoutError
 
-#: URL schemes accepted in ``hosts``.
-URL_SCHEMES = ("redis://", "rediss://", "unix://")
+from .redis_urls import SCHEMES_TEXT, URL_SCHEMES, check_url
 
 _FAILURES = (ConnectionError, TimeoutError, socket.error)
+_clock = getattr(time, "monotonic", time.time)
+# How redis-py words a failed connect: "Error 111 connecting to host:port. Connection refused."
+_WRAPPED_REASON = re.compile(r"Error -?\d+ connecting to .*?\. (.+?)\.?\Z", re.DOTALL)
 
 
 class RedisUnavailable(ConnectionError):
@@ -39,9 +43,8 @@ def server_urls(hosts, default=(("localhost", 6379),)):
             entry = entry.decode("utf8")
         if isinstance(entry, six.text_type):
             if not entry.startswith(URL_SCHEMES):
-                raise ValueError(
-                    "Redis host %r is not a redis://, rediss:// or unix:// URL (nor a (host, port) pair)" % entry)
-            urls.append(entry)
+                raise ValueError("Redis host %r is not a %s URL (nor a (host, port) pair)" % (entry, SCHEMES_TEXT))
+            urls.append(check_url(entry))
         elif isinstance(entry, (list, tuple)) and len(entry) == 2:
             urls.append("redis://%s:%d/0" % (entry[0], int(entry[1])))
         else:
@@ -205,6 +208,36 @@ class Server(object):
             _send(connection, command)
             return connection.read_response()
 
+    def ping(self, seconds):
+        """
+        PING this server on a new connection, all within ``seconds`` (half
+        of it at most to connect, then what is left to be greeted and to
+        answer); RedisUnavailable saying why not (refused, no answer, a
+        wrong password or db, not Redis at all). The layer's own
+        connections are left alone.
+        """
+        started = _clock()
+        connection = self.pool.make_connection()
+        # A connection of its own, so a short timeout here never shortens a
+        # blocked receive's; connecting and redis-py's greeting (AUTH,
+        # SELECT, ...) get half each, so together they stay within seconds.
+        connection.socket_timeout = connection.socket_connect_timeout = seconds / 2.0
+        try:
+            connection.connect()
+            connection._sock.settimeout(max(started + seconds - _clock(), 0.001))
+            connection.send_command("PING")
+            reply = connection.read_response()
+        except (RedisError, socket.error) as error:
+            raise RedisUnavailable("cannot reach %s: %s" % (self.subject(), _reason(error, _clock() - started)))
+        finally:
+            connection.disconnect()
+        if reply not in (b"PONG", "PONG", True):
+            raise RedisUnavailable("cannot reach %s: it answered PING with %r" % (self.subject(), reply))
+
+    def subject(self):
+        """This server in a sentence: "the Redis server at URL", or the Sentinel service's master."""
+        return self.name if self.name.startswith("the ") else "the Redis server at %s" % self.name
+
     def unavailable(self, error):
         """A RedisUnavailable for ``error``, naming this server."""
         if isinstance(error, RedisUnavailable):
@@ -224,6 +257,20 @@ class _Held(object):
 
     def __del__(self):
         self.spares.append((self.pid, self.connection))
+
+
+def _reason(error, waited):
+    """Why ``error`` happened, in a few words: the system's reason where redis-py wrapped an OSError."""
+    cause = getattr(error, "__context__", None) or getattr(error, "__cause__", None)
+    if isinstance(error, (TimeoutError, socket.timeout)) or isinstance(cause, socket.timeout):
+        return "no answer within %.1f s" % waited
+    for candidate in (cause, error):
+        strerror = getattr(candidate, "strerror", None)
+        if strerror:
+            return strerror
+    # Python 2 keeps no cause: redis-py wrote the system's reason last.
+    wrapped = _WRAPPED_REASON.match(str(error))
+    return wrapped.group(1) if wrapped else (str(error) or type(error).__name__)
 
 
 def _send(connection, command):

@@ -5,11 +5,14 @@ keeps only asgiref 1.1's promises passes it unchanged, and broken layers fail.
 from __future__ import unicode_literals
 
 import copy
+import gc
+import threading
 import time
 import unittest
 from collections import deque
 
 import pytest
+import six
 
 from asgiref.base_layer import BaseChannelLayer
 from asgiref import conformance
@@ -25,6 +28,8 @@ class InMemoryConformanceTests(conformance.ConformanceTestCase):
     blocking_receive = True
     expiry_leaves_groups = True
     exact_statistics = True
+    async_receive = True
+    twisted_receive = True
     cancel_safe_receive = True
 
 
@@ -243,7 +248,102 @@ def test_a_receive_that_loses_messages_when_cancelled_fails_only_where_cancel_sa
     name = "test_a_cancelled_receive_twisted_loses_no_message"
     for claimed in (True, False):
         case = type(str("Suite"), (conformance.ConformanceTestCase,), {
-            "channel_layer": EagerTakingLayer(), "expiry_delay": 1.1, "cancel_safe_receive": claimed})
+            "channel_layer": EagerTakingLayer(), "expiry_delay": 1.1, "twisted_receive": True,
+            "cancel_safe_receive": claimed})
         result = unittest.TestResult()
         case(name).run(result)
         assert (len(result.failures), len(result.skipped)) == ((1, 0) if claimed else (0, 1))
+
+
+class BlindLayer(OldStyleLayer):
+    """
+    A 1.1-era layer that lists ``twisted`` and ``async`` but whose
+    receive_twisted and receive_async never see its messages, as asgi_redis
+    1.4's RedisLocalChannelLayer (its local channels bypass them).
+    """
+
+    extensions = ["groups", "flush", "twisted", "async"]
+
+    def receive_twisted(self, channels):
+        from twisted.internet import defer
+        return defer.succeed((None, None))
+
+    def receive_async(self, channels):
+        import asyncio
+        return asyncio.sleep(0, result=(None, None))
+
+    def send_async(self, channel, message):
+        import asyncio
+        return asyncio.sleep(0)
+
+
+RECEIVE_CHECKS = set([
+    "test_receive_twisted_returns_a_waiting_message", "test_receive_twisted_wakes_on_a_send_from_another_thread",
+    "test_receive_async_returns_a_waiting_message", "test_receive_async_wakes_on_a_send_from_another_thread",
+])
+SEND_ASYNC_CHECKS = set([
+    "test_send_async_stores_what_receive_returns", "test_send_async_raises_channel_full_at_capacity",
+])
+
+
+def test_a_layer_that_does_not_opt_in_is_not_held_to_its_twisted_and_async_receives():
+    pytest.importorskip("twisted.internet.defer")
+    assert run_suite(BlindLayer(expiry=1, group_expiry=2, capacity=5)) == set()
+
+
+def test_the_twisted_and_async_checks_fail_that_layer_once_it_opts_in():
+    pytest.importorskip("twisted.internet.defer")
+    failed = run_suite(BlindLayer(expiry=1, group_expiry=2, capacity=5),
+                       twisted_receive=True, async_receive=True, async_send=True)
+    if six.PY2:
+        assert failed == set(name for name in RECEIVE_CHECKS if "twisted" in name)
+    else:
+        assert failed == RECEIVE_CHECKS | SEND_ASYNC_CHECKS
+
+
+def open_event_loops():
+    import asyncio
+    return [found for found in gc.get_objects()
+            if isinstance(found, asyncio.AbstractEventLoop) and not found.is_closed()]
+
+
+@pytest.mark.skipif(six.PY2, reason="receive_async needs Python 3")
+def test_the_async_checks_leave_no_event_loop_behind():
+    gc.collect()
+    loops, threads = open_event_loops(), set(threading.enumerate())
+    names = [name for name in unittest.defaultTestLoader.getTestCaseNames(InMemoryConformanceTests)
+             if "receive_async" in name]
+    result = unittest.TestResult()
+    unittest.TestSuite(InMemoryConformanceTests(name) for name in names).run(result)
+    assert result.testsRun == len(names) >= 4 and not result.failures and not result.errors and not result.skipped
+    gc.collect()
+    assert open_event_loops() == loops
+    # The senders the tests started in threads are done too.
+    assert set(thread for thread in threading.enumerate() if thread.is_alive()) <= threads
+
+
+def test_the_twisted_checks_leave_the_reactor_as_they_found_it_so_trial_runs_after_them():
+    trial = pytest.importorskip("twisted.trial.unittest")
+    from twisted.internet import defer, reactor, threads
+    names = [name for name in unittest.defaultTestLoader.getTestCaseNames(InMemoryConformanceTests)
+             if "receive_twisted" in name]
+    before = (set(reactor.getDelayedCalls()), set(reactor.getReaders()), set(reactor.getWriters()))
+    result = unittest.TestResult()
+    unittest.TestSuite(InMemoryConformanceTests(name) for name in names).run(result)
+    assert result.testsRun == len(names) >= 4 and not result.failures and not result.errors and not result.skipped
+    assert not reactor.running
+    assert (set(reactor.getDelayedCalls()), set(reactor.getReaders()), set(reactor.getWriters())) == before
+    assert getattr(reactor, "threadpool", None) is None
+
+    class AfterTheConformanceTests(trial.TestCase):
+        """As asgi_redis 1.4's TwistedTests: trial runs the reactor itself and checks that it is clean."""
+
+        @defer.inlineCallbacks
+        def test_receive_in_a_thread(self):
+            received = yield threads.deferToThread(lambda: "from a thread")
+            self.assertEqual(received, "from a thread")
+
+    trial_result = unittest.TestResult()
+    AfterTheConformanceTests("test_receive_in_a_thread").run(trial_result)
+    assert trial_result.testsRun == 1 and not trial_result.failures and not trial_result.errors, \
+        trial_result.failures + trial_result.errors

@@ -6,20 +6,21 @@ threads, statistics, encryption, hosts and keywords.
 """
 from __future__ import unicode_literals
 
+import socket
 import threading
 import time
 
 import pytest
 
 from asgiref import conformance
-from redis_servers import RedisServer, require_redis
+from redis_servers import RedisServer, free_port, require_redis
 from threads import in_thread
 
 try:
     import redis
-    from asgiref.redis import ChannelLayer, RedisChannelLayer
+    from asgiref.redis import ChannelLayer, RedisChannelLayer, RedisUnavailable
 except ImportError:
-    redis = RedisChannelLayer = None
+    redis = RedisChannelLayer = RedisUnavailable = None
 
 
 class RedisConformanceTests(conformance.ConformanceTestCase):
@@ -32,6 +33,9 @@ class RedisConformanceTests(conformance.ConformanceTestCase):
     message_size_limit = 1024 * 1024
     blocking_receive = True
     exact_statistics = True
+    async_receive = True
+    async_send = True
+    twisted_receive = True
     hosts_count = 1
     layer_options = {}
 
@@ -133,6 +137,65 @@ def test_bad_hosts_are_refused_naming_the_entry(hosts, message):
     with pytest.raises(ValueError) as raised:
         RedisChannelLayer(hosts=hosts)
     assert message in str(raised.value)
+
+
+@pytest.mark.parametrize("hosts, message", [
+    (["redis://localhost:6379/abc"], "the db in redis://localhost:6379/abc is 'abc', not a number"),
+    (["unix:///run/redis.sock?db=x"], "the db in unix:///run/redis.sock?db=x is 'x', not a number"),
+    (["redis://:secret@localhost:port/0"], "the port in redis://:***@localhost:port/0 is 'port'"),
+    (["http://localhost:6379/0"], "is not a redis://, rediss:// or unix:// URL"),
+])
+def test_a_url_redis_py_would_misread_is_refused_naming_it(hosts, message):
+    require_redis()
+    with pytest.raises(ValueError) as raised:
+        RedisChannelLayer(hosts=hosts)
+    assert message in str(raised.value)
+    assert "secret" not in str(raised.value)
+
+
+# Ping: whether every server answers, for start-up and health checks.
+
+def test_ping_returns_when_every_server_answers(sharded):
+    assert sharded.ping() is None
+
+
+def test_ping_names_the_first_server_that_does_not_answer(servers):
+    missing = "redis://127.0.0.1:%d/0" % free_port()
+    layer = RedisChannelLayer(hosts=[servers[0].url, missing])
+    with pytest.raises(RedisUnavailable) as raised:
+        layer.ping()
+    assert str(raised.value) == "cannot reach the Redis server at %s: Connection refused" % missing
+
+
+def test_ping_gives_up_on_a_server_that_never_answers_within_its_timeout():
+    require_redis()
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)
+    try:
+        layer = RedisChannelLayer(hosts=["redis://127.0.0.1:%d/0" % silent.getsockname()[1]])
+        started = time.time()
+        with pytest.raises(RedisUnavailable) as raised:
+            layer.ping(timeout=0.5)
+        # A bound, not a speed: the deadline plus generous slack for a busy machine.
+        assert time.time() - started < 3
+    finally:
+        silent.close()
+    assert "no answer within" in str(raised.value)
+
+
+def test_ping_refuses_a_timeout_that_is_not_a_positive_number(server):
+    with pytest.raises(ValueError):
+        layer_on(server).ping(timeout=0)
+
+
+def test_ping_leaves_the_layers_own_connections_alone(server):
+    layer = layer_on(server)
+    layer.send("before", {"n": 1})
+    clients = int(server.raw.info("clients")["connected_clients"])
+    layer.ping()
+    assert int(server.raw.info("clients")["connected_clients"]) == clients
+    assert layer.receive(["before"]) == ("before", {"n": 1})
 
 
 def test_a_socket_timeout_shorter_than_a_blocked_receive_is_refused():

@@ -89,6 +89,9 @@ class SentinelConformanceTests(conformance.ConformanceTestCase):
     tuples_as_lists = True
     blocking_receive = True
     exact_statistics = True
+    async_receive = True
+    async_send = True
+    twisted_receive = True
 
     @classmethod
     def setUpClass(cls):
@@ -121,6 +124,21 @@ def test_without_services_the_layer_uses_every_master_the_sentinels_know(watched
     assert layer.services == [SERVICE]
     layer.send("discovered", {"n": 1})
     assert layer.receive(["discovered"]) == ("discovered", {"n": 1})
+
+
+def test_ping_reaches_the_master_and_names_the_service_when_it_is_gone():
+    require_redis()
+    # No replica: nothing takes the master's place once it is gone.
+    alone = Sentinel()
+    try:
+        layer = RedisSentinelChannelLayer(hosts=[("127.0.0.1", alone.port)], services=[SERVICE], receive_timeout=1)
+        layer.ping()
+        alone.master.kill()
+        with pytest.raises(RedisUnavailable) as raised:
+            layer.ping()
+    finally:
+        alone.stop()
+    assert str(raised.value).startswith("cannot reach the master of Sentinel service %r: " % SERVICE)
 
 
 def test_hosts_must_be_sentinel_address_pairs():
