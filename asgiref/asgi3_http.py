@@ -7,16 +7,11 @@ sent only as fast as the application takes it, a cut-off response aborted,
 ``http.disconnect`` when the client leaves. Python 3.9+ only.
 """
 import asyncio
-import logging
 
-from .asgi3_layer import receive_by
-from .bridge import BadResponse, Exchange, Refused, ResponseAborted
+from .asgi3_layer import LayerCalls
+from .bridge import Exchange, Refused
 from .http_checks import PLAIN_TEXT
-from .layer_calls import Patience, clock
-from .wsgi_front import _BODY_RETRY as BODY_RETRY
 from .wsgi_mapping import status_line
-
-logger = logging.getLogger("asgiref.asgi3")
 
 
 class ClientGone(Exception):
@@ -89,7 +84,6 @@ class HttpRelay(object):
         self.scope = scope
         self.receive = receive
         self.send = send
-        self.exchange = None
         self._client_gone = False
         self._over = False
 
@@ -102,11 +96,13 @@ class HttpRelay(object):
             return await self._error(400, "The Content-Length header is not a number.")
         if length is not None and front.max_body_size is not None and length > front.max_body_size:
             return await self._error(413, "The request body is over %d bytes." % front.max_body_size)
-        self.exchange = exchange = Exchange(front.channel_layer, front.prefixes, request["path"])
+        exchange = Exchange(front.channel_layer, front.prefixes, request["path"])
+        calls = LayerCalls(front.channel_layer)
+        body = BodyReader(self.receive, front.body_chunk_size, front.max_body_size)
         watcher = None
         try:
             try:
-                first = await self._send_request(request)
+                first = await calls.perform(exchange.sending(front.channel, request, front.send_timeout), body.next)
             except Refused as refusal:
                 return await self._error(refusal.status, refusal.text)
             except ClientGone:
@@ -114,7 +110,7 @@ class HttpRelay(object):
             # From here the client's leaving is only seen by watching for it.
             watcher = asyncio.ensure_future(self._watch(asyncio.current_task()))
             try:
-                await self._relay(first)
+                await self._relay(exchange, calls, first)
             except asyncio.CancelledError:
                 if not self._client_gone:
                     raise
@@ -123,33 +119,7 @@ class HttpRelay(object):
             self._over = True
             if watcher is not None:
                 watcher.cancel()
-            exchange.close()
-
-    async def _send_request(self, request):
-        """
-        Send the request and its body; return the first response message if
-        it came while the application was not taking the body, else None.
-        """
-        front = self.front
-        exchange = self.exchange
-        body = BodyReader(self.receive, front.body_chunk_size, front.max_body_size)
-        request["body"], more = await body.next()
-        exchange.send_request(front.channel, request, more)
-        while more:
-            content, more = await body.next()
-            patience = Patience(front.send_timeout, longest=BODY_RETRY)
-            while not exchange.offer_body(content, more):
-                # The application is not taking the body: if it has answered
-                # anyway, the rest is not sent.
-                first = exchange.poll()
-                if first is not None:
-                    exchange.end_body()
-                    return first
-                delay = patience.next_delay()
-                if delay is None:
-                    raise Refused(504, "The application stopped reading the request body.")
-                await asyncio.sleep(delay)
-        return None
+            calls.close_soon(exchange)
 
     async def _watch(self, relaying):
         """Cancel the relay when the client leaves, so the application is told at once."""
@@ -161,15 +131,12 @@ class HttpRelay(object):
                     relaying.cancel()
                 return
 
-    async def _relay(self, first):
-        exchange = self.exchange
+    async def _relay(self, exchange, calls, first):
+        timeout = self.front.response_timeout
         try:
-            message = first or await self._next()
-        except (BadResponse, ResponseAborted) as problem:
-            logger.error("malformed response on %s: %s", exchange.reply_channel, problem)
-            return await self._error(502, "The application sent a malformed response.")
-        if message is None:
-            return await self._error(504, "The application did not respond in time.")
+            message = await calls.perform(exchange.response(timeout, first))
+        except Refused as refusal:
+            return await self._error(refusal.status, refusal.text)
         # A value's surrounding blanks are not part of it (RFC 7230), and
         # strict servers refuse them (Django's cookies start with one).
         await self.send({"type": "http.response.start", "status": message["status"],
@@ -179,32 +146,7 @@ class HttpRelay(object):
             await self.send({"type": "http.response.body", "body": message.get("content", b""), "more_body": more})
             if not more:
                 return
-            try:
-                message = await self._next()
-            except BadResponse as problem:
-                logger.error("malformed response chunk on %s: %s", exchange.reply_channel, problem)
-                raise ResponseAborted("the application sent a malformed response chunk: %s" % problem)
-            if message is None:
-                logger.error("response on %s stopped: no chunk within %ss", exchange.reply_channel,
-                             self.front.response_timeout)
-                raise ResponseAborted("no response chunk came within %ss" % self.front.response_timeout)
-
-    async def _next(self):
-        """The next message for this request (Server Push skipped), or None after response_timeout."""
-        exchange = self.exchange
-        layer = self.front.channel_layer
-        deadline = clock() + self.front.response_timeout
-        while True:
-            # A body given up while the channel was full: the closed chunk
-            # goes as soon as there is room, so the application stops reading.
-            exchange.end_body()
-            channel, message = await receive_by(layer, [exchange.reply_prefix], deadline)
-            if channel is not None:
-                message = exchange.accept(channel, message)
-                if message is not None:
-                    return message
-            elif clock() >= deadline:
-                return None
+            message = await calls.perform(exchange.response(timeout))
 
     async def _error(self, status, text):
         body = ("%d %s\n%s\n" % (status, status_line(status)[4:], text)).encode("utf-8")
