@@ -50,13 +50,20 @@ def content_length(headers):
 
 
 class BodyReader(object):
-    """An ASGI 3 request body as ``(chunk, more)`` pairs of at most ``chunk_size`` bytes."""
+    """
+    An ASGI 3 request body as ``(chunk, more)`` pairs of at most
+    ``chunk_size`` bytes; the events after those the application took are
+    dropped (:meth:`drop`). ``over`` is set once nothing more of the body
+    will come or is worth waiting for: it has all come, or more than
+    ``limit`` bytes have.
+    """
 
     def __init__(self, receive, chunk_size, limit):
         self.receive = receive
         self.chunk_size = chunk_size
         self.limit = limit
         self.total = 0
+        self.over = asyncio.Event()
         self._data = b""
         self._more = True
 
@@ -67,13 +74,25 @@ class BodyReader(object):
             if event["type"] == "http.disconnect":
                 raise ClientGone()
             data = event.get("body", b"")
-            self.total += len(data)
-            if self.limit is not None and self.total > self.limit:
+            if not self._count(event):
                 raise Refused(413, "The request body is over %d bytes." % self.limit)
             self._data += data
-            self._more = event.get("more_body", False)
         chunk, self._data = self._data[:self.chunk_size], self._data[self.chunk_size:]
         return chunk, bool(self._data) or self._more
+
+    def drop(self, event):
+        """Count an ``http.request`` event of the body that nobody will take."""
+        self._data = b""
+        self._count(event)
+
+    def _count(self, event):
+        """Count ``event``'s bytes; False once the body is over the limit."""
+        self.total += len(event.get("body", b""))
+        self._more = event.get("more_body", False)
+        within = self.limit is None or self.total <= self.limit
+        if not self._more or not within:
+            self.over.set()
+        return within
 
 
 class HttpRelay(object):
@@ -101,16 +120,20 @@ class HttpRelay(object):
         body = BodyReader(self.receive, front.body_chunk_size, front.max_body_size)
         watcher = None
         try:
+            refusal = first = None
             try:
                 first = await calls.perform(exchange.sending(front.channel, request, front.send_timeout), body.next)
-            except Refused as refusal:
-                return await self._error(refusal.status, refusal.text)
+            except Refused as refused:
+                refusal = refused
             except ClientGone:
                 return
             # From here the client's leaving is only seen by watching for it.
-            watcher = asyncio.ensure_future(self._watch(asyncio.current_task()))
+            watcher = asyncio.ensure_future(self._watch(asyncio.current_task(), body))
             try:
-                await self._relay(exchange, calls, first)
+                if refusal is not None:
+                    await self._error(refusal.status, refusal.text, body)
+                else:
+                    await self._relay(exchange, calls, first, body)
             except asyncio.CancelledError:
                 if not self._client_gone:
                     raise
@@ -121,8 +144,12 @@ class HttpRelay(object):
                 watcher.cancel()
             calls.close_soon(exchange)
 
-    async def _watch(self, relaying):
-        """Cancel the relay when the client leaves, so the application is told at once."""
+    async def _watch(self, relaying, body):
+        """
+        Cancel the relay when the client leaves, so the application is told
+        at once; until then, read and drop the rest of a body the
+        application did not take.
+        """
         while True:
             event = await self.receive()
             if event["type"] == "http.disconnect":
@@ -130,26 +157,45 @@ class HttpRelay(object):
                     self._client_gone = True
                     relaying.cancel()
                 return
+            body.drop(event)
 
-    async def _relay(self, exchange, calls, first):
+    async def _relay(self, exchange, calls, first, body):
         timeout = self.front.response_timeout
         try:
             message = await calls.perform(exchange.response(timeout, first))
         except Refused as refusal:
-            return await self._error(refusal.status, refusal.text)
+            return await self._error(refusal.status, refusal.text, body)
         # A value's surrounding blanks are not part of it (RFC 7230), and
         # strict servers refuse them (Django's cookies start with one).
         await self.send({"type": "http.response.start", "status": message["status"],
                          "headers": [(name, value.strip()) for name, value in message.get("headers", ())]})
         while True:
             more = bool(message.get("more_content"))
+            if not more:
+                await self._body_over(body)
             await self.send({"type": "http.response.body", "body": message.get("content", b""), "more_body": more})
             if not more:
                 return
             message = await calls.perform(exchange.response(timeout))
 
-    async def _error(self, status, text):
-        body = ("%d %s\n%s\n" % (status, status_line(status)[4:], text)).encode("utf-8")
+    async def _body_over(self, body):
+        """
+        Before the response ends, wait (up to response_timeout) until the
+        client has sent the rest of its body, up to max_body_size: the
+        server closes some connections once their response ends, and a
+        client still sending then loses its response to a reset.
+        """
+        if not body.over.is_set():
+            try:
+                await asyncio.wait_for(body.over.wait(), self.front.response_timeout)
+            except asyncio.TimeoutError:
+                pass
+
+    async def _error(self, status, text, body=None):
+        """Answer ``status`` with ``text``; once the client has sent its ``body`` (see _body_over), if given."""
+        content = ("%d %s\n%s\n" % (status, status_line(status)[4:], text)).encode("utf-8")
         await self.send({"type": "http.response.start", "status": status,
-                         "headers": PLAIN_TEXT + [[b"content-length", str(len(body)).encode("ascii")]]})
-        await self.send({"type": "http.response.body", "body": body})
+                         "headers": PLAIN_TEXT + [[b"content-length", str(len(content)).encode("ascii")]]})
+        if body is not None:
+            await self._body_over(body)
+        await self.send({"type": "http.response.body", "body": content})
