@@ -120,7 +120,9 @@ class LayerCalls(object):
                     exchange.discard(outcome[0])
             await self.perform(exchange.closing())
         except Exception as error:
-            logger.warning("cleaning up after %s failed: %s", exchange.reply_channel, error)
+            # The layer is failing (what is left expires there); whatever
+            # answers for the outage logs it, not each request's clean-up.
+            logger.debug("cleaning up after %s failed: %s", exchange.reply_channel, error)
         finally:
             exchange.release()
 
