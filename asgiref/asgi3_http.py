@@ -53,7 +53,7 @@ class BodyReader(object):
     """
     An ASGI 3 request body as ``(chunk, more)`` pairs of at most
     ``chunk_size`` bytes; the events after those the application took are
-    dropped (:meth:`drop`). ``over`` is set once nothing more of the body
+    dropped (:meth:`drop`). ``ended`` is set once nothing more of the body
     will come or is worth waiting for: it has all come, or more than
     ``limit`` bytes have.
     """
@@ -63,7 +63,7 @@ class BodyReader(object):
         self.chunk_size = chunk_size
         self.limit = limit
         self.total = 0
-        self.over = asyncio.Event()
+        self.ended = asyncio.Event()
         self._data = b""
         self._more = True
 
@@ -91,7 +91,7 @@ class BodyReader(object):
         self._more = event.get("more_body", False)
         within = self.limit is None or self.total <= self.limit
         if not self._more or not within:
-            self.over.set()
+            self.ended.set()
         return within
 
 
@@ -172,30 +172,30 @@ class HttpRelay(object):
         while True:
             more = bool(message.get("more_content"))
             if not more:
-                await self._body_over(body)
+                await self._wait_for_body_end(body)
             await self.send({"type": "http.response.body", "body": message.get("content", b""), "more_body": more})
             if not more:
                 return
             message = await calls.perform(exchange.response(timeout))
 
-    async def _body_over(self, body):
+    async def _wait_for_body_end(self, body):
         """
         Before the response ends, wait (up to response_timeout) until the
         client has sent the rest of its body, up to max_body_size: the
         server closes some connections once their response ends, and a
         client still sending then loses its response to a reset.
         """
-        if not body.over.is_set():
+        if not body.ended.is_set():
             try:
-                await asyncio.wait_for(body.over.wait(), self.front.response_timeout)
+                await asyncio.wait_for(body.ended.wait(), self.front.response_timeout)
             except asyncio.TimeoutError:
                 pass
 
     async def _error(self, status, text, body=None):
-        """Answer ``status`` with ``text``; once the client has sent its ``body`` (see _body_over), if given."""
+        """Answer ``status`` with ``text``; once the client has sent its ``body`` (see _wait_for_body_end), if given."""
         content = ("%d %s\n%s\n" % (status, status_line(status)[4:], text)).encode("utf-8")
         await self.send({"type": "http.response.start", "status": status,
                          "headers": PLAIN_TEXT + [[b"content-length", str(len(content)).encode("ascii")]]})
         if body is not None:
-            await self._body_over(body)
+            await self._wait_for_body_end(body)
         await self.send({"type": "http.response.body", "body": content})
