@@ -291,6 +291,14 @@ def test_300_clients_posting_5_mb_to_a_view_that_never_reads_all_get_its_answer(
     assert answers == [(200, b"not read")] * 300
 
 
+def test_the_fronts_own_answer_also_waits_for_the_rest_of_the_body(serve):
+    layer = ChannelLayer(receive_timeout=0.2, capacity=100, channel_capacity={"http.request": 1})
+    layer.send("http.request", {"reply_channel": "nobody!", "path": "/", "method": "GET"})
+    server = serve(layer)
+    answer = post_then_read_to_the_end(server.port, os.urandom(5 * 1024 * 1024))
+    assert answer[0] == 503 and b"too busy" in answer[1], answer
+
+
 def test_a_slow_client_holds_back_its_own_application_and_no_other(layer, serve):
     produced = []
 
