@@ -101,3 +101,27 @@ async def leave_mid_response_then_reuse(front, worker, receives_waiting):
     prefixes = [channel[:channel.index("!") + 1] for channel in (
         request_a["reply_channel"], request_b["reply_channel"], request_c["reply_channel"])]
     return answer_b, answer_c, prefixes, dropped
+
+
+async def time_up_then_reuse(front, worker, receives_waiting):
+    """
+    Request A gets no answer within the front's response_timeout; its
+    receive still waits in the layer. Request B goes out and, once a
+    receive waits for each, is answered in two messages; then A's answer
+    comes, too late. Returns A's status, B's response, whether A and B
+    had the same reply prefix, and what the front counted as dropped once
+    every prefix was back.
+    """
+    a = Client(front, "/a")
+    request_a = await take(worker, "http.request")
+    status_a, _ = await a.response()
+    b = Client(front, "/b")
+    request_b = await take(worker, "http.request")
+    await until(lambda: receives_waiting(2), "a receive for A and one for B to wait")
+    worker.send(request_b["reply_channel"], {"status": 200, "content": b"b1", "more_content": True})
+    worker.send(request_b["reply_channel"], {"content": b"b2"})
+    answer_b = await b.response()
+    worker.send(request_a["reply_channel"], {"status": 200, "content": b"too late"})
+    await until(lambda: front.prefixes.in_use == 0, "A's receive to end and its prefix to come back")
+    same = request_a["reply_channel"].split("!")[0] == request_b["reply_channel"].split("!")[0]
+    return status_a, answer_b, same, front.prefixes.dropped

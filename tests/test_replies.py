@@ -39,22 +39,25 @@ def prefix_of(channel):
     return channel[:channel.index("!") + 1]
 
 
-@pytest.mark.skipif(not ASGI3, reason="the ASGI 3 front is for Python 3.9 and later")
-def test_a_receive_left_waiting_by_a_client_that_left_takes_nothing_from_the_next_request(layers):
+def run_scenario(name, front_layer, worker, receives_waiting, **keywords):
+    """Run ``reply_scenarios.NAME`` on a new event loop, through the ASGI 3 front on ``front_layer``."""
     import asyncio
+    import reply_scenarios
     from asgiref.asgi3 import ChannelLayerApplication
-    from reply_scenarios import leave_mid_response_then_reuse
-    front_layer, worker, receives_waiting = layers
-    front = ChannelLayerApplication(front_layer)
+    front = ChannelLayerApplication(front_layer, **keywords)
     loop = asyncio.new_event_loop()
     try:
-        answer_b, answer_c, prefixes, dropped = loop.run_until_complete(
-            leave_mid_response_then_reuse(front, worker, receives_waiting))
+        return loop.run_until_complete(getattr(reply_scenarios, name)(front, worker, receives_waiting))
     finally:
         if hasattr(front_layer, "send_async"):
             from asgiref.redis_async import close_clients
             loop.run_until_complete(close_clients(front_layer))
         loop.close()
+
+
+@pytest.mark.skipif(not ASGI3, reason="the ASGI 3 front is for Python 3.9 and later")
+def test_a_receive_left_waiting_by_a_client_that_left_takes_nothing_from_the_next_request(layers):
+    answer_b, answer_c, prefixes, dropped = run_scenario("leave_mid_response_then_reuse", *layers)
     assert answer_b == (200, [b"b1", b"b2", b"b3"])
     assert answer_c == (201, [b"c1", b"c2"])
     # A's prefix was lent again only once nothing could take from it for A.
@@ -82,3 +85,11 @@ def test_a_late_message_for_a_request_whose_client_left_is_dropped_by_the_next_o
     start_response, body = result[0]
     assert (start_response.status, body) == ("201 Created", b"b1b2")
     assert front.prefixes.dropped == 1 and front.prefixes.in_use == 0
+
+
+@pytest.mark.skipif(not ASGI3, reason="the ASGI 3 front is for Python 3.9 and later")
+def test_a_receive_left_waiting_by_a_request_whose_time_ran_out_takes_nothing_from_the_next(layers):
+    status_a, answer_b, same_prefix, dropped = run_scenario("time_up_then_reuse", *layers, response_timeout=0.5)
+    assert status_a == 504
+    assert answer_b == (200, [b"b1", b"b2"])
+    assert not same_prefix and dropped == 1
