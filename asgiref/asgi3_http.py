@@ -7,16 +7,11 @@ sent only as fast as the application takes it, a cut-off response aborted,
 ``http.disconnect`` when the client leaves. Python 3.9+ only.
 """
 import asyncio
-import logging
 
-from .asgi3_layer import receive_by
-from .bridge import BadResponse, Exchange, Refused, ResponseAborted
+from .asgi3_layer import LayerCalls
+from .bridge import Exchange, Refused
 from .http_checks import PLAIN_TEXT
-from .layer_calls import Patience, clock
-from .wsgi_front import _BODY_RETRY as BODY_RETRY
 from .wsgi_mapping import status_line
-
-logger = logging.getLogger("asgiref.asgi3")
 
 
 class ClientGone(Exception):
@@ -55,13 +50,20 @@ def content_length(headers):
 
 
 class BodyReader(object):
-    """An ASGI 3 request body as ``(chunk, more)`` pairs of at most ``chunk_size`` bytes."""
+    """
+    An ASGI 3 request body as ``(chunk, more)`` pairs of at most
+    ``chunk_size`` bytes; the events after those the application took are
+    dropped (:meth:`drop`). ``ended`` is set once nothing more of the body
+    will come or is worth waiting for: it has all come, or more than
+    ``limit`` bytes have.
+    """
 
     def __init__(self, receive, chunk_size, limit):
         self.receive = receive
         self.chunk_size = chunk_size
         self.limit = limit
         self.total = 0
+        self.ended = asyncio.Event()
         self._data = b""
         self._more = True
 
@@ -72,13 +74,25 @@ class BodyReader(object):
             if event["type"] == "http.disconnect":
                 raise ClientGone()
             data = event.get("body", b"")
-            self.total += len(data)
-            if self.limit is not None and self.total > self.limit:
+            if not self._count(event):
                 raise Refused(413, "The request body is over %d bytes." % self.limit)
             self._data += data
-            self._more = event.get("more_body", False)
         chunk, self._data = self._data[:self.chunk_size], self._data[self.chunk_size:]
         return chunk, bool(self._data) or self._more
+
+    def drop(self, event):
+        """Count an ``http.request`` event of the body that nobody will take."""
+        self._data = b""
+        self._count(event)
+
+    def _count(self, event):
+        """Count ``event``'s bytes; False once the body is over the limit."""
+        self.total += len(event.get("body", b""))
+        self._more = event.get("more_body", False)
+        within = self.limit is None or self.total <= self.limit
+        if not self._more or not within:
+            self.ended.set()
+        return within
 
 
 class HttpRelay(object):
@@ -89,7 +103,6 @@ class HttpRelay(object):
         self.scope = scope
         self.receive = receive
         self.send = send
-        self.exchange = None
         self._client_gone = False
         self._over = False
 
@@ -102,19 +115,25 @@ class HttpRelay(object):
             return await self._error(400, "The Content-Length header is not a number.")
         if length is not None and front.max_body_size is not None and length > front.max_body_size:
             return await self._error(413, "The request body is over %d bytes." % front.max_body_size)
-        self.exchange = exchange = Exchange(front.channel_layer, front.prefixes, request["path"])
+        exchange = Exchange(front.channel_layer, front.prefixes, request["path"])
+        calls = LayerCalls(front.channel_layer)
+        body = BodyReader(self.receive, front.body_chunk_size, front.max_body_size)
         watcher = None
         try:
+            refusal = first = None
             try:
-                first = await self._send_request(request)
-            except Refused as refusal:
-                return await self._error(refusal.status, refusal.text)
+                first = await calls.perform(exchange.sending(front.channel, request, front.send_timeout), body.next)
+            except Refused as refused:
+                refusal = refused
             except ClientGone:
                 return
             # From here the client's leaving is only seen by watching for it.
-            watcher = asyncio.ensure_future(self._watch(asyncio.current_task()))
+            watcher = asyncio.ensure_future(self._watch(asyncio.current_task(), body))
             try:
-                await self._relay(first)
+                if refusal is not None:
+                    await self._error(refusal.status, refusal.text, body)
+                else:
+                    await self._relay(exchange, calls, first, body)
             except asyncio.CancelledError:
                 if not self._client_gone:
                     raise
@@ -123,36 +142,14 @@ class HttpRelay(object):
             self._over = True
             if watcher is not None:
                 watcher.cancel()
-            exchange.close()
+            calls.close_soon(exchange)
 
-    async def _send_request(self, request):
+    async def _watch(self, relaying, body):
         """
-        Send the request and its body; return the first response message if
-        it came while the application was not taking the body, else None.
+        Cancel the relay when the client leaves, so the application is told
+        at once; until then, read and drop the rest of a body the
+        application did not take.
         """
-        front = self.front
-        exchange = self.exchange
-        body = BodyReader(self.receive, front.body_chunk_size, front.max_body_size)
-        request["body"], more = await body.next()
-        exchange.send_request(front.channel, request, more)
-        while more:
-            content, more = await body.next()
-            patience = Patience(front.send_timeout, longest=BODY_RETRY)
-            while not exchange.offer_body(content, more):
-                # The application is not taking the body: if it has answered
-                # anyway, the rest is not sent.
-                first = exchange.poll()
-                if first is not None:
-                    exchange.end_body()
-                    return first
-                delay = patience.next_delay()
-                if delay is None:
-                    raise Refused(504, "The application stopped reading the request body.")
-                await asyncio.sleep(delay)
-        return None
-
-    async def _watch(self, relaying):
-        """Cancel the relay when the client leaves, so the application is told at once."""
         while True:
             event = await self.receive()
             if event["type"] == "http.disconnect":
@@ -160,54 +157,45 @@ class HttpRelay(object):
                     self._client_gone = True
                     relaying.cancel()
                 return
+            body.drop(event)
 
-    async def _relay(self, first):
-        exchange = self.exchange
+    async def _relay(self, exchange, calls, first, body):
+        timeout = self.front.response_timeout
         try:
-            message = first or await self._next()
-        except (BadResponse, ResponseAborted) as problem:
-            logger.error("malformed response on %s: %s", exchange.reply_channel, problem)
-            return await self._error(502, "The application sent a malformed response.")
-        if message is None:
-            return await self._error(504, "The application did not respond in time.")
+            message = await calls.perform(exchange.response(timeout, first))
+        except Refused as refusal:
+            return await self._error(refusal.status, refusal.text, body)
         # A value's surrounding blanks are not part of it (RFC 7230), and
         # strict servers refuse them (Django's cookies start with one).
         await self.send({"type": "http.response.start", "status": message["status"],
                          "headers": [(name, value.strip()) for name, value in message.get("headers", ())]})
         while True:
             more = bool(message.get("more_content"))
+            if not more:
+                await self._wait_for_body_end(body)
             await self.send({"type": "http.response.body", "body": message.get("content", b""), "more_body": more})
             if not more:
                 return
+            message = await calls.perform(exchange.response(timeout))
+
+    async def _wait_for_body_end(self, body):
+        """
+        Before the response ends, wait (up to response_timeout) until the
+        client has sent the rest of its body, up to max_body_size: the
+        server closes some connections once their response ends, and a
+        client still sending then loses its response to a reset.
+        """
+        if not body.ended.is_set():
             try:
-                message = await self._next()
-            except BadResponse as problem:
-                logger.error("malformed response chunk on %s: %s", exchange.reply_channel, problem)
-                raise ResponseAborted("the application sent a malformed response chunk: %s" % problem)
-            if message is None:
-                logger.error("response on %s stopped: no chunk within %ss", exchange.reply_channel,
-                             self.front.response_timeout)
-                raise ResponseAborted("no response chunk came within %ss" % self.front.response_timeout)
+                await asyncio.wait_for(body.ended.wait(), self.front.response_timeout)
+            except asyncio.TimeoutError:
+                pass
 
-    async def _next(self):
-        """The next message for this request (Server Push skipped), or None after response_timeout."""
-        exchange = self.exchange
-        layer = self.front.channel_layer
-        deadline = clock() + self.front.response_timeout
-        while True:
-            # A body given up while the channel was full: the closed chunk
-            # goes as soon as there is room, so the application stops reading.
-            exchange.end_body()
-            channel, message = await receive_by(layer, [exchange.reply_prefix], deadline)
-            if channel is not None:
-                message = exchange.accept(channel, message)
-                if message is not None:
-                    return message
-            elif clock() >= deadline:
-                return None
-
-    async def _error(self, status, text):
-        body = ("%d %s\n%s\n" % (status, status_line(status)[4:], text)).encode("utf-8")
+    async def _error(self, status, text, body=None):
+        """Answer ``status`` with ``text``; once the client has sent its ``body`` (see _wait_for_body_end), if given."""
+        content = ("%d %s\n%s\n" % (status, status_line(status)[4:], text)).encode("utf-8")
         await self.send({"type": "http.response.start", "status": status,
-                         "headers": PLAIN_TEXT + [[b"content-length", str(len(body)).encode("ascii")]]})
-        await self.send({"type": "http.response.body", "body": body})
+                         "headers": PLAIN_TEXT + [[b"content-length", str(len(content)).encode("ascii")]]})
+        if body is not None:
+            await self._wait_for_body_end(body)
+        await self.send({"type": "http.response.body", "body": content})

@@ -3,36 +3,67 @@ The bridge's core: one HTTP request's round trip through a channel layer,
 seen from the HTTP side, whatever server is in front and whatever layer is
 behind.
 
-An :class:`Exchange` sends the ``http.request`` and its body chunks and
-takes the response messages apart. It never blocks and never sleeps: every
-method makes at most a few non-blocking layer calls. The front decides when
-to wait: ``WsgiToAsgiAdapter`` waits in its WSGI thread (``receive`` with
-``block=True``, short sleeps while the body channel is full); an asyncio
-front would await ``receive_async`` and ``asyncio.sleep`` the same way.
+An :class:`Exchange` sends the ``http.request`` and its body chunks, takes
+the response messages apart and cleans up after the request, without doing
+any I/O itself: each of its operations (:meth:`Exchange.sending`,
+:meth:`Exchange.response`, :meth:`Exchange.closing`) is a generator of
+*steps*, the layer calls and pauses it needs, to which the front sends back
+what each step gave. The WSGI front performs the steps with blocking calls
+in its thread (:func:`perform`); the ASGI 3 front awaits them on its event
+loop (``asgiref.asgi3_layer.LayerCalls``). So both fronts share one copy of
+the logic and differ only in how they wait.
 
 A request's reply channel lies behind a process-specific prefix that no
 other request in flight uses: :class:`ReplyPrefixes` lends one to each
-request and takes it back when the request is over. The layer's capacity,
-which applies to the prefix, so bounds what waits for one slow client, and
-a full prefix makes that request's worker, and no other, wait; and a
-reused prefix costs the layer nothing new (docs/backpressure.rst).
+request and takes it back when the request is over and nothing can still
+receive on the prefix for it. The layer's capacity, which applies to the
+prefix, so bounds what waits for one slow client, and a full prefix makes
+that request's worker, and no other, wait; and a reused prefix costs the
+layer nothing new (docs/backpressure.rst).
 """
 from __future__ import unicode_literals
 
 import itertools
 import logging
+import threading
+import time
 
 from .base_layer import check_positive_int, check_positive_number, random_name_part
 from .http_checks import response_problem
-from .layer_calls import drain
+from .layer_calls import Patience, clock, drain, receive_blocking
 
-logger = logging.getLogger("asgiref.wsgi")
+logger = logging.getLogger("asgiref.bridge")
 
 #: The capacities ``asgiref serve`` gives the bridge's per-request channels:
 #: what one request may have in the layer at a time, whatever the layer's
 #: default capacity. At the adapters' default chunk sizes, 256 KiB of request
 #: body (4 x 64 KiB) and 1 MiB of response (4 x 256 KiB).
 CHANNEL_CAPACITY = {"http.request.body?*": 4, "http.response.*": 4}
+
+#: The longest pause between tries at a full body channel (seconds). The
+#: window is small (docs/backpressure.rst), so a long pause would leave the
+#: application idle once it has taken the window: an upload slowed to a
+#: trickle whenever the worker was descheduled for a moment.
+BODY_RETRY = 0.005
+
+# The steps of an exchange's operations, and what the front sends back for
+# each. A call's exception is thrown into the operation instead.
+#: ``(SEND, channel, message)``: ``send`` it; None.
+SEND = "send"
+#: ``(POLL, channel)``: ``receive([channel], block=False)``'s result.
+POLL = "poll"
+#: ``(RECEIVE, channel, deadline)``: one ``receive`` that waits, back by
+#: ``deadline`` (a ``clock()`` time) where the front can cut it short, else
+#: after the layer's own timeout; its result, ``(None, None)`` if nothing came.
+RECEIVE = "receive"
+#: ``(DRAIN, channel)``: take and drop what waits on ``channel``; how many.
+DRAIN = "drain"
+#: ``(PAUSE, seconds)``: sleep; None.
+PAUSE = "pause"
+#: ``(BODY,)``: the client's next body chunk, ``(content, more)``.
+BODY = "body"
+#: ``(DONE, result)``: the operation is over; nothing is sent back.
+DONE = "done"
 
 
 class Refused(Exception):
@@ -61,22 +92,41 @@ class ReplyPrefixes(object):
     Process-specific reply prefixes (``http.response.RANDOM!``), each lent
     to one request at a time: as many as requests have been in flight at
     once, made on demand, reused for ever. Safe from any thread.
+
+    ``in_use`` is how many are lent now. ``dropped`` counts the messages
+    received behind these prefixes that were for no request waiting there:
+    sent for a request that was over (its client gone, its time up) or for
+    an earlier borrower of the prefix. Each is also logged at DEBUG on
+    ``asgiref.bridge``.
     """
 
     def __init__(self):
+        #: Prefixes lent and not given back yet.
+        self.in_use = 0
+        #: Messages received behind these prefixes for no request waiting there.
+        self.dropped = 0
         self._free = []
         self._serial = itertools.count()
+        self._lock = threading.Lock()
 
     def lend(self):
         """A prefix no request in flight uses, and a reply channel behind it never used before."""
-        try:
-            prefix = self._free.pop()
-        except IndexError:
-            prefix = "http.response.%s!" % random_name_part()
+        with self._lock:
+            self.in_use += 1
+            prefix = self._free.pop() if self._free else "http.response.%s!" % random_name_part()
         return prefix, "%s%d" % (prefix, next(self._serial))
 
     def give_back(self, prefix):
-        self._free.append(prefix)
+        """Take ``prefix`` back once nothing receives on it for the request it was lent to."""
+        with self._lock:
+            self.in_use -= 1
+            self._free.append(prefix)
+
+    def count_dropped(self, count, channel, reason):
+        """Count ``count`` messages received on ``channel`` and dropped for ``reason``."""
+        with self._lock:
+            self.dropped += count
+        logger.debug("dropped %d message(s) received on %s: %s", count, channel, reason)
 
 
 class HttpFront(object):
@@ -98,13 +148,23 @@ class HttpFront(object):
         self.prefixes = ReplyPrefixes()
 
 
+
+
 class Exchange(object):
     """
     One request's messages: ``http.request`` and body chunks out, the
     response in, on ``reply_channel``, behind ``reply_prefix``, which only
-    this exchange receives on until :meth:`close`. Messages behind the
+    this exchange receives on until :meth:`release`. Messages behind the
     prefix for other channels are from requests that used it before; they
-    are dropped.
+    are dropped and counted.
+
+    Each operation is a generator of steps (the module's docstring says how
+    they are performed), driven until it yields ``(DONE, result)``. An
+    operation never makes a call while another is in flight. A front that
+    may abandon an operation mid-call (the ASGI 3 front, when its client
+    leaves) lets that call end before :meth:`closing`, and calls
+    :meth:`release` only after ``closing``: a receive left running on the
+    prefix would take the next borrower's messages.
     """
 
     def __init__(self, channel_layer, prefixes, path):
@@ -120,62 +180,117 @@ class Exchange(object):
         self._sent = False
         self._body_ended = True
         self._closed = False
+        self._released = False
 
-    def send_request(self, channel, request, more_body):
-        """Send ``request`` on ``channel``, with a fresh body channel if ``more_body``; raises Refused."""
+    def sending(self, channel, request, send_timeout):
+        """
+        Steps: send ``request`` on ``channel`` with the body's first chunk,
+        and the rest of the body on a fresh body channel, each chunk as soon
+        as the channel has room (the application has taken enough). Done
+        with the first response message if the application answered before
+        it took the whole body (the rest is not sent), else None.
+
+        Raises Refused: 503 when ``channel`` is full, 431 for headers over
+        the layer's message size, 504 when the application takes no chunk
+        for ``send_timeout`` seconds, 502 for a malformed response.
+        """
+        layer = self.channel_layer
+        request["body"], more = yield (BODY,)
         request["reply_channel"] = self.reply_channel
-        if more_body:
-            self.body_channel = request["body_channel"] = self.channel_layer.new_channel("http.request.body?")
+        if more:
+            self.body_channel = request["body_channel"] = layer.new_channel("http.request.body?")
             self._body_ended = False
-        try:
-            self.channel_layer.send(channel, request)
-        except self.channel_layer.ChannelFull:
-            raise Refused(503, "The application is too busy to take this request; try again shortly.")
-        except self.channel_layer.MessageTooLarge:
-            raise Refused(431, "The request headers are too large.")
+        # From here on the application may have the request, unless the send says otherwise.
         self._sent = True
-
-    def offer_body(self, content, more):
-        """Send the next body chunk; False if the body channel is full (the application has not taken enough yet)."""
         try:
-            self.channel_layer.send(self.body_channel, {"content": content, "more_content": more})
-        except self.channel_layer.ChannelFull:
-            return False
-        self._body_ended = not more
-        return True
+            yield SEND, channel, request
+        except layer.ChannelFull:
+            self._sent = False
+            raise Refused(503, "The application is too busy to take this request; try again shortly.")
+        except layer.MessageTooLarge:
+            self._sent = False
+            raise Refused(431, "The request headers are too large.")
+        while more:
+            content, more = yield (BODY,)
+            patience = Patience(send_timeout, longest=BODY_RETRY)
+            while True:
+                try:
+                    yield SEND, self.body_channel, {"content": content, "more_content": more}
+                    break
+                except layer.ChannelFull:
+                    pass
+                # The application is not taking the body: if it has answered
+                # anyway, the rest is not sent (the closed chunk that tells it
+                # goes with the first step of response()).
+                channel_found, message = yield POLL, self.reply_prefix
+                while channel_found is not None:
+                    try:
+                        first = self.accept(channel_found, message)
+                    except BadResponse as problem:
+                        logger.error("malformed response on %s: %s", self.reply_channel, problem)
+                        raise Refused(502, "The application sent a malformed response.")
+                    if first is not None:
+                        yield DONE, first
+                        return
+                    channel_found, message = yield POLL, self.reply_prefix
+                delay = patience.next_delay()
+                if delay is None:
+                    raise Refused(504, "The application stopped reading the request body.")
+                yield PAUSE, delay
+            self._body_ended = not more
+        yield DONE, None
 
-    def end_body(self):
+    def response(self, timeout, first=None):
         """
-        Give up the rest of the body: tell the application with a ``closed``
-        chunk. False if the body channel is full; then try again later.
+        Steps: the next response message, done with it once it comes:
+        ``first`` if given, else what arrives on the reply channel within
+        ``timeout`` seconds (a Server Push and other requests' messages are
+        dropped). Until the response has started, raises Refused: 502 for a
+        malformed message, 504 when none comes in time. After, raises
+        ResponseAborted: for a malformed chunk, a ``closed`` one, or none in
+        time. Problems are logged.
         """
-        if self._body_ended:
-            return True
+        starting = not self.started
+        deadline = clock() + timeout
+        message = first
         try:
-            self.channel_layer.send(self.body_channel, {"closed": True})
-        except self.channel_layer.ChannelFull:
-            return False
-        self._body_ended = True
-        return True
-
-    def poll(self):
-        """The next response message if one is waiting, as :meth:`accept` returns it; else None."""
-        while True:
-            channel, message = self.channel_layer.receive([self.reply_prefix], block=False)
-            if channel is None:
-                return None
-            message = self.accept(channel, message)
-            if message is not None:
-                return message
+            while True:
+                if not self._body_ended:
+                    # A body given up while its channel was full: the closed
+                    # chunk goes as soon as there is room, so the application
+                    # stops reading.
+                    try:
+                        yield SEND, self.body_channel, {"closed": True}
+                        self._body_ended = True
+                    except self.channel_layer.ChannelFull:
+                        pass
+                if message is not None or clock() >= deadline:
+                    break
+                channel, received = yield RECEIVE, self.reply_prefix, deadline
+                if channel is not None:
+                    message = self.accept(channel, received)
+        except BadResponse as problem:
+            if starting:
+                logger.error("malformed response on %s: %s", self.reply_channel, problem)
+                raise Refused(502, "The application sent a malformed response.")
+            logger.error("malformed response chunk on %s: %s", self.reply_channel, problem)
+            raise ResponseAborted("the application sent a malformed response chunk: %s" % problem)
+        if message is None:
+            if starting:
+                raise Refused(504, "The application did not respond in time.")
+            logger.error("response on %s stopped: no chunk within %ss", self.reply_channel, timeout)
+            raise ResponseAborted("no response chunk came within %ss" % timeout)
+        yield DONE, message
 
     def accept(self, channel, message):
         """
         Check a message received behind the reply prefix and return it, or
         None for one to drop: a Server Push, or a message for a request that
-        used the prefix before. Raises BadResponse for a malformed message
-        and ResponseAborted for a ``closed`` one.
+        used the prefix before (counted). Raises BadResponse for a malformed
+        message and ResponseAborted for a ``closed`` one.
         """
         if channel != self.reply_channel:
+            self.discard(channel)
             return None
         if not self.started and "request" in message and "status" not in message:
             return None
@@ -188,34 +303,88 @@ class Exchange(object):
         self.finished = not message.get("more_content")
         return message
 
-    def close(self):
+    def closing(self):
         """
-        The response is over, whole or not. Drops what this request left in
-        the layer: body chunks the application did not take and, for a
-        response cut short, the rest of the response; then the application
-        is told with ``http.disconnect`` that nobody reads any more, and the
-        reply prefix goes back for another request. Later calls do nothing.
+        Steps: the response is over, whole or not. Drops what this request
+        left in the layer: body chunks the application did not take and,
+        for a response cut short, the rest of the response (counted); then
+        the application is told with ``http.disconnect`` that nobody reads
+        any more. Later runs do nothing. Call :meth:`release` after it.
         """
-        if self._closed:
+        if self._closed or not self._sent:
+            self._closed = True
+            yield DONE, None
             return
-        # Given back twice, a prefix could be lent to two requests at once.
         self._closed = True
-        try:
-            if self._sent:
-                self._clean_up()
-        finally:
-            self.prefixes.give_back(self.reply_prefix)
-
-    def _clean_up(self):
+        layer = self.channel_layer
         if self.body_channel is not None:
-            drain(self.channel_layer, self.body_channel)
+            yield DRAIN, self.body_channel
             if not self.finished:
                 # The application may still be reading: it stops at once.
-                self._body_ended = False
-                self.end_body()
+                try:
+                    yield SEND, self.body_channel, {"closed": True}
+                except layer.ChannelFull:
+                    pass
         if not self.finished:
-            drain(self.channel_layer, self.reply_prefix)
+            dropped = yield DRAIN, self.reply_prefix
+            if dropped:
+                self.prefixes.count_dropped(dropped, self.reply_channel, "its request is over")
             try:
-                self.channel_layer.send("http.disconnect", {"reply_channel": self.reply_channel, "path": self.path})
-            except self.channel_layer.ChannelFull:
+                yield SEND, "http.disconnect", {"reply_channel": self.reply_channel, "path": self.path}
+            except layer.ChannelFull:
                 logger.warning("http.disconnect is full; %s was not announced", self.reply_channel)
+        yield DONE, None
+
+    def discard(self, channel):
+        """Count a message received behind the reply prefix on ``channel`` that no request will get."""
+        self.prefixes.count_dropped(1, channel, "its request is over")
+
+    def release(self):
+        """Give the reply prefix back for another request; later calls do nothing."""
+        # Given back twice, a prefix could be lent to two requests at once.
+        if not self._released:
+            self._released = True
+            self.prefixes.give_back(self.reply_prefix)
+
+    def close(self):
+        """:meth:`closing`, performed with blocking calls in this thread, then :meth:`release`."""
+        try:
+            perform(self.channel_layer, self.closing())
+        finally:
+            self.release()
+
+
+def perform(channel_layer, steps, body=None):
+    """
+    Carry out an exchange operation's ``steps`` with blocking calls in this
+    thread, taking body chunks from the iterator ``body``; return its result.
+    """
+    outcome = error = None
+    while True:
+        step = steps.send(outcome) if error is None else steps.throw(error)
+        kind = step[0]
+        if kind == DONE:
+            steps.close()
+            return step[1]
+        outcome = error = None
+        try:
+            if kind == PAUSE:
+                time.sleep(step[1])
+            elif kind == BODY:
+                outcome = next(body)
+            else:
+                outcome = blocking_call(channel_layer, step)
+        except Exception as raised:
+            error = raised
+
+
+def blocking_call(channel_layer, step):
+    """The layer call that a SEND, POLL, DRAIN or RECEIVE step asks for, made as a blocking call; its result."""
+    kind = step[0]
+    if kind == SEND:
+        return channel_layer.send(step[1], step[2])
+    if kind == RECEIVE:
+        return receive_blocking(channel_layer, [step[1]])
+    if kind == POLL:
+        return channel_layer.receive([step[1]], block=False)
+    return drain(channel_layer, step[1])

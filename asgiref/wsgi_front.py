@@ -4,22 +4,10 @@ through a channel layer, a WSGI server in front of ASGI.
 """
 from __future__ import unicode_literals
 
-import logging
-
 from .body_chunks import BodyProblem, body_chunks
-from .bridge import BadResponse, Exchange, HttpFront, Refused, ResponseAborted
+from .bridge import Exchange, HttpFront, Refused, perform
 from .http_checks import PLAIN_TEXT
-from .layer_calls import Patience, clock, receive_blocking
 from .wsgi_mapping import headers_to_wsgi, request_from_environ, status_line
-
-logger = logging.getLogger("asgiref.wsgi")
-
-# The longest sleep between tries at a full body channel (seconds). The
-# window is small (docs/backpressure.rst), so a long sleep would leave the
-# application idle once it has taken the window: an upload slowed to a
-# trickle whenever the worker was descheduled for a moment.
-_BODY_RETRY = 0.005
-
 
 class WsgiToAsgiAdapter(HttpFront):
     """
@@ -57,62 +45,37 @@ class WsgiToAsgiAdapter(HttpFront):
         if length is None and not environ.get("wsgi.input_terminated"):
             # Without a length only a terminated input can be read to its end.
             length = 0
+        if length == 0:
+            body = iter([(b"", False)])
+        else:
+            body = body_chunks(environ["wsgi.input"], length, self.body_chunk_size, self.max_body_size)
         exchange = Exchange(self.channel_layer, self.prefixes, request["path"])
         try:
-            first = self._send_request(exchange, request, environ["wsgi.input"], length)
-        except Refused as refusal:
+            first = perform(self.channel_layer, exchange.sending(self.channel, request, self.send_timeout), body)
+            message = perform(self.channel_layer, exchange.response(self.response_timeout, first))
+        except (Refused, BodyProblem) as refusal:
             exchange.close()
-            return _error(start_response, refusal.status, refusal.text)
+            return _error(start_response, *_answer(refusal))
         except BaseException:
             exchange.close()
             raise
-        return _Reply(self, exchange, first).start(start_response)
+        start_response(status_line(message["status"]), headers_to_wsgi(message.get("headers", [])))
+        if exchange.finished:
+            exchange.close()
+            content = message.get("content")
+            return [content] if content else []
+        return _Reply(self, exchange, message)
 
-    def _send_request(self, exchange, request, stream, length):
-        """
-        Send the request and its body; return the first response message if
-        it came while the application was not taking the body, else None.
-        """
-        if length == 0:
-            body, more = b"", False
-        else:
-            chunks = body_chunks(stream, length, self.body_chunk_size, self.max_body_size)
-            body, more = self._next_chunk(chunks)
-        request["body"] = body
-        exchange.send_request(self.channel, request, more)
-        while more:
-            content, more = self._next_chunk(chunks)
-            patience = Patience(self.send_timeout, longest=_BODY_RETRY)
-            while not exchange.offer_body(content, more):
-                # The application is not taking the body: if it has answered
-                # anyway, the rest is not sent, and this thread answers.
-                try:
-                    first = exchange.poll()
-                except BadResponse as problem:
-                    logger.error("malformed response on %s: %s", exchange.reply_channel, problem)
-                    raise Refused(502, "The application sent a malformed response.")
-                if first is not None:
-                    exchange.end_body()
-                    return first
-                if not patience.wait():
-                    raise Refused(504, "The application stopped reading the request body.")
-        return None
 
-    @staticmethod
-    def _next_chunk(chunks):
-        try:
-            return next(chunks)
-        except BodyProblem as problem:
-            raise Refused(*problem.response)
+def _answer(refusal):
+    return refusal.response if isinstance(refusal, BodyProblem) else (refusal.status, refusal.text)
 
 
 class _Reply(object):
     """
-    The response to one request, as it arrives: status, then content chunks.
-    Once started, it is the WSGI iterable, whose close() ends the exchange
-    (telling the application if its client went away); a response that
-    arrived whole in one message is handed over as a list instead, with
-    nothing left to wait for.
+    The WSGI iterable of a response that has started and not finished: the
+    content of each message as it arrives. Its close() ends the exchange,
+    telling the application if its client went away.
     """
 
     def __init__(self, adapter, exchange, first):
@@ -120,60 +83,16 @@ class _Reply(object):
         self.exchange = exchange
         self.first = first
 
-    def start(self, start_response):
-        exchange = self.exchange
-        try:
-            message = self.first or self._next()
-        except (BadResponse, ResponseAborted) as problem:
-            logger.error("malformed response on %s: %s", exchange.reply_channel, problem)
-            exchange.close()
-            return _error(start_response, 502, "The application sent a malformed response.")
-        if message is None:
-            exchange.close()
-            return _error(start_response, 504, "The application did not respond in time.")
-        start_response(status_line(message["status"]), headers_to_wsgi(message.get("headers", [])))
-        if exchange.finished:
-            exchange.close()
-            content = message.get("content")
-            return [content] if content else []
-        self.first = message
-        return self
-
-    def _next(self):
-        """The next message for this request (Server Push skipped), or None after response_timeout."""
-        exchange = self.exchange
-        deadline = clock() + self.adapter.response_timeout
-        while True:
-            # A body given up while the channel was full: the closed chunk
-            # goes as soon as there is room, so the application stops reading.
-            exchange.end_body()
-            channel, message = receive_blocking(self.adapter.channel_layer, [exchange.reply_prefix])
-            if channel is not None:
-                message = exchange.accept(channel, message)
-                if message is not None:
-                    return message
-            if clock() >= deadline:
-                return None
-
     def __iter__(self):
         """The content of each message until one says no more content follows; raises ResponseAborted if
         the response stops before that."""
-        message = self.first
-        self.first = None
+        message, self.first = self.first, None
         while True:
             if message.get("content"):
                 yield message["content"]
             if not message.get("more_content"):
                 return
-            try:
-                message = self._next()
-            except BadResponse as problem:
-                logger.error("malformed response chunk on %s: %s", self.exchange.reply_channel, problem)
-                raise ResponseAborted("the application sent a malformed response chunk: %s" % problem)
-            if message is None:
-                logger.error("response on %s stopped: no chunk within %ss", self.exchange.reply_channel,
-                             self.adapter.response_timeout)
-                raise ResponseAborted("no response chunk came within %ss" % self.adapter.response_timeout)
+            message = perform(self.adapter.channel_layer, self.exchange.response(self.adapter.response_timeout))
 
     def close(self):
         self.exchange.close()

@@ -242,6 +242,63 @@ def test_an_unread_body_is_answered_at_once_and_dropped_from_the_layer(layer, se
     assert layer.global_statistics()["messages_pending"] == 0
 
 
+def post_then_read_to_the_end(port, body):
+    """
+    POST ``body`` on a connection of its own that the client will close
+    after this request, pausing mid-body as a slow uploader; the status
+    code and content of the answer, or the error that cut it off.
+    """
+    try:
+        connection = socket.create_connection(("127.0.0.1", port), timeout=WAIT * 3)
+        try:
+            head = b"POST / HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: %d\r\n\r\n" % len(body)
+            connection.sendall(head + body[:1024 * 1024])
+            time.sleep(0.05)
+            connection.sendall(body[1024 * 1024:])
+            answer = b""
+            while True:
+                data = connection.recv(65536)
+                if not data:
+                    break
+                answer += data
+        finally:
+            connection.close()
+    except socket.error as error:
+        return repr(error)
+    head, _, content = answer.partition(b"\r\n\r\n")
+    return int(head.split()[1]), content
+
+
+def test_300_clients_posting_5_mb_to_a_view_that_never_reads_all_get_its_answer(layer, serve):
+    # With Connection: close the server closes the connection once the
+    # answer is sent: a body still arriving then would reset it, and the
+    # client would lose the answer. So the front reads the rest first.
+    from multiprocessing.pool import ThreadPool
+
+    def never_reads(environ, start_response):
+        start_response(str("200 OK"), [(str("Content-Length"), str("8"))])
+        return [b"not read"]
+    worker = AsgiToWsgiAdapter(never_reads, layer)
+    worker.start(threads=4)
+    server = serve(layer)
+    body = os.urandom(5 * 1024 * 1024)
+    pool = ThreadPool(16)
+    try:
+        answers = pool.map(lambda n: post_then_read_to_the_end(server.port, body), range(300))
+    finally:
+        pool.close()
+        worker.stop()
+    assert answers == [(200, b"not read")] * 300
+
+
+def test_the_fronts_own_answer_also_waits_for_the_rest_of_the_body(serve):
+    layer = ChannelLayer(receive_timeout=0.2, capacity=100, channel_capacity={"http.request": 1})
+    layer.send("http.request", {"reply_channel": "nobody!", "path": "/", "method": "GET"})
+    server = serve(layer)
+    answer = post_then_read_to_the_end(server.port, os.urandom(5 * 1024 * 1024))
+    assert answer[0] == 503 and b"too busy" in answer[1], answer
+
+
 def test_a_slow_client_holds_back_its_own_application_and_no_other(layer, serve):
     produced = []
 
