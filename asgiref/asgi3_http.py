@@ -11,8 +11,8 @@ import logging
 
 from .asgi3_layer import receive_by
 from .bridge import BadResponse, Exchange, Refused, ResponseAborted
-from .http_checks import PLAIN_TEXT
-from .layer_calls import Patience, clock
+from .http_checks import PLAIN_TEXT, RETRY_LATER
+from .layer_calls import LayerFailed, Patience, clock, layer_call
 from .wsgi_front import _BODY_RETRY as BODY_RETRY
 from .wsgi_mapping import status_line
 
@@ -102,15 +102,19 @@ class HttpRelay(object):
             return await self._error(400, "The Content-Length header is not a number.")
         if length is not None and front.max_body_size is not None and length > front.max_body_size:
             return await self._error(413, "The request body is over %d bytes." % front.max_body_size)
-        self.exchange = exchange = Exchange(front.channel_layer, front.prefixes, request["path"])
+        self.exchange = exchange = Exchange(front.channel_layer, front.prefixes, request["path"], front.outage)
         watcher = None
         try:
             try:
-                first = await self._send_request(request)
+                try:
+                    first = await self._send_request(request)
+                except LayerFailed as failure:
+                    raise front.unavailable(failure)
             except Refused as refusal:
                 return await self._error(refusal.status, refusal.text)
             except ClientGone:
                 return
+            front.outage.succeeded()
             # From here the client's leaving is only seen by watching for it.
             watcher = asyncio.ensure_future(self._watch(asyncio.current_task()))
             try:
@@ -168,6 +172,9 @@ class HttpRelay(object):
         except (BadResponse, ResponseAborted) as problem:
             logger.error("malformed response on %s: %s", exchange.reply_channel, problem)
             return await self._error(502, "The application sent a malformed response.")
+        except LayerFailed as failure:
+            refusal = self.front.unavailable(failure)
+            return await self._error(refusal.status, refusal.text)
         if message is None:
             return await self._error(504, "The application did not respond in time.")
         # A value's surrounding blanks are not part of it (RFC 7230), and
@@ -184,13 +191,19 @@ class HttpRelay(object):
             except BadResponse as problem:
                 logger.error("malformed response chunk on %s: %s", exchange.reply_channel, problem)
                 raise ResponseAborted("the application sent a malformed response chunk: %s" % problem)
+            except LayerFailed as failure:
+                self.front.outage.failed(failure.error)
+                raise ResponseAborted("the channel layer failed mid-response: %s" % failure)
             if message is None:
                 logger.error("response on %s stopped: no chunk within %ss", exchange.reply_channel,
                              self.front.response_timeout)
                 raise ResponseAborted("no response chunk came within %ss" % self.front.response_timeout)
 
     async def _next(self):
-        """The next message for this request (Server Push skipped), or None after response_timeout."""
+        """
+        The next message for this request (Server Push skipped), or None
+        after response_timeout; LayerFailed if the layer fails.
+        """
         exchange = self.exchange
         layer = self.front.channel_layer
         deadline = clock() + self.front.response_timeout
@@ -198,7 +211,8 @@ class HttpRelay(object):
             # A body given up while the channel was full: the closed chunk
             # goes as soon as there is room, so the application stops reading.
             exchange.end_body()
-            channel, message = await receive_by(layer, [exchange.reply_prefix], deadline)
+            with layer_call(layer):
+                channel, message = await receive_by(layer, [exchange.reply_prefix], deadline)
             if channel is not None:
                 message = exchange.accept(channel, message)
                 if message is not None:
@@ -208,6 +222,8 @@ class HttpRelay(object):
 
     async def _error(self, status, text):
         body = ("%d %s\n%s\n" % (status, status_line(status)[4:], text)).encode("utf-8")
+        # A 503 is for a while: the client is told when to try again.
         await self.send({"type": "http.response.start", "status": status,
-                         "headers": PLAIN_TEXT + [[b"content-length", str(len(body)).encode("ascii")]]})
+                         "headers": PLAIN_TEXT + (RETRY_LATER if status == 503 else [])
+                         + [[b"content-length", str(len(body)).encode("ascii")]]})
         await self.send({"type": "http.response.body", "body": body})

@@ -24,7 +24,7 @@ import logging
 
 from .base_layer import check_positive_int, check_positive_number, random_name_part
 from .http_checks import response_problem
-from .layer_calls import drain
+from .layer_calls import LayerFailed, Outage, drain, layer_call
 
 logger = logging.getLogger("asgiref.wsgi")
 
@@ -96,6 +96,13 @@ class HttpFront(object):
         self.body_chunk_size = check_positive_int("body_chunk_size", body_chunk_size)
         self.send_timeout = check_positive_number("send_timeout", send_timeout)
         self.prefixes = ReplyPrefixes()
+        #: What the front logs about a failing layer (each request then gets a 503 at once).
+        self.outage = Outage(logger, "asgiref interface")
+
+    def unavailable(self, failure):
+        """The Refused (503) of a request whose layer failed (LayerFailed) before its response started."""
+        self.outage.failed(failure.error)
+        return Refused(503, "The server cannot reach its application just now; try again shortly.")
 
 
 class Exchange(object):
@@ -105,11 +112,15 @@ class Exchange(object):
     this exchange receives on until :meth:`close`. Messages behind the
     prefix for other channels are from requests that used it before; they
     are dropped.
+
+    Every method raises LayerFailed when the layer fails (not for
+    ChannelFull); :meth:`close` then tells ``outage`` instead.
     """
 
-    def __init__(self, channel_layer, prefixes, path):
+    def __init__(self, channel_layer, prefixes, path, outage=None):
         self.channel_layer = channel_layer
         self.prefixes = prefixes
+        self.outage = outage
         self.reply_prefix, self.reply_channel = prefixes.lend()
         self.path = path
         self.body_channel = None
@@ -128,7 +139,8 @@ class Exchange(object):
             self.body_channel = request["body_channel"] = self.channel_layer.new_channel("http.request.body?")
             self._body_ended = False
         try:
-            self.channel_layer.send(channel, request)
+            with layer_call(self.channel_layer):
+                self.channel_layer.send(channel, request)
         except self.channel_layer.ChannelFull:
             raise Refused(503, "The application is too busy to take this request; try again shortly.")
         except self.channel_layer.MessageTooLarge:
@@ -138,7 +150,8 @@ class Exchange(object):
     def offer_body(self, content, more):
         """Send the next body chunk; False if the body channel is full (the application has not taken enough yet)."""
         try:
-            self.channel_layer.send(self.body_channel, {"content": content, "more_content": more})
+            with layer_call(self.channel_layer):
+                self.channel_layer.send(self.body_channel, {"content": content, "more_content": more})
         except self.channel_layer.ChannelFull:
             return False
         self._body_ended = not more
@@ -152,7 +165,8 @@ class Exchange(object):
         if self._body_ended:
             return True
         try:
-            self.channel_layer.send(self.body_channel, {"closed": True})
+            with layer_call(self.channel_layer):
+                self.channel_layer.send(self.body_channel, {"closed": True})
         except self.channel_layer.ChannelFull:
             return False
         self._body_ended = True
@@ -161,7 +175,8 @@ class Exchange(object):
     def poll(self):
         """The next response message if one is waiting, as :meth:`accept` returns it; else None."""
         while True:
-            channel, message = self.channel_layer.receive([self.reply_prefix], block=False)
+            with layer_call(self.channel_layer):
+                channel, message = self.channel_layer.receive([self.reply_prefix], block=False)
             if channel is None:
                 return None
             message = self.accept(channel, message)
@@ -202,7 +217,12 @@ class Exchange(object):
         self._closed = True
         try:
             if self._sent:
-                self._clean_up()
+                with layer_call(self.channel_layer):
+                    self._clean_up()
+        except LayerFailed as failure:
+            # What was left expires in the layer; the outage is the front's to log.
+            if self.outage is not None:
+                self.outage.failed(failure.error)
         finally:
             self.prefixes.give_back(self.reply_prefix)
 

@@ -8,8 +8,8 @@ import logging
 
 from .body_chunks import BodyProblem, body_chunks
 from .bridge import BadResponse, Exchange, HttpFront, Refused, ResponseAborted
-from .http_checks import PLAIN_TEXT
-from .layer_calls import Patience, clock, receive_blocking
+from .http_checks import PLAIN_TEXT, RETRY_LATER
+from .layer_calls import LayerFailed, Patience, clock, layer_call, receive_blocking
 from .wsgi_mapping import headers_to_wsgi, request_from_environ, status_line
 
 logger = logging.getLogger("asgiref.wsgi")
@@ -33,11 +33,12 @@ class WsgiToAsgiAdapter(HttpFront):
     the next ones wait in the layer, so the worker waits too.
 
     Errors answer for themselves: 413 for a body over ``max_body_size``
-    (``None``: no limit), 503 when ``channel`` is full, 504 when no response
+    (``None``: no limit), 503 with ``Retry-After`` when ``channel`` is full
+    or the layer fails before the response started, 504 when no response
     comes within ``response_timeout`` seconds or the application takes no
     body chunk for ``send_timeout`` seconds, 502 for a malformed response.
     A response that stops mid-way (no next chunk within ``response_timeout``,
-    a malformed or a ``closed`` chunk) raises ResponseAborted from the
+    a malformed or a ``closed`` chunk, the layer failing) raises ResponseAborted from the
     iterable, so the server aborts the connection. When the WSGI server
     closes the response early, an ``http.disconnect`` is sent and the rest of
     that response is dropped.
@@ -57,15 +58,19 @@ class WsgiToAsgiAdapter(HttpFront):
         if length is None and not environ.get("wsgi.input_terminated"):
             # Without a length only a terminated input can be read to its end.
             length = 0
-        exchange = Exchange(self.channel_layer, self.prefixes, request["path"])
+        exchange = Exchange(self.channel_layer, self.prefixes, request["path"], self.outage)
         try:
-            first = self._send_request(exchange, request, environ["wsgi.input"], length)
+            try:
+                first = self._send_request(exchange, request, environ["wsgi.input"], length)
+            except LayerFailed as failure:
+                raise self.unavailable(failure)
         except Refused as refusal:
             exchange.close()
             return _error(start_response, refusal.status, refusal.text)
         except BaseException:
             exchange.close()
             raise
+        self.outage.succeeded()
         return _Reply(self, exchange, first).start(start_response)
 
     def _send_request(self, exchange, request, stream, length):
@@ -128,6 +133,10 @@ class _Reply(object):
             logger.error("malformed response on %s: %s", exchange.reply_channel, problem)
             exchange.close()
             return _error(start_response, 502, "The application sent a malformed response.")
+        except LayerFailed as failure:
+            exchange.close()
+            refusal = self.adapter.unavailable(failure)
+            return _error(start_response, refusal.status, refusal.text)
         if message is None:
             exchange.close()
             return _error(start_response, 504, "The application did not respond in time.")
@@ -140,14 +149,18 @@ class _Reply(object):
         return self
 
     def _next(self):
-        """The next message for this request (Server Push skipped), or None after response_timeout."""
+        """
+        The next message for this request (Server Push skipped), or None
+        after response_timeout; LayerFailed if the layer fails.
+        """
         exchange = self.exchange
         deadline = clock() + self.adapter.response_timeout
         while True:
             # A body given up while the channel was full: the closed chunk
             # goes as soon as there is room, so the application stops reading.
             exchange.end_body()
-            channel, message = receive_blocking(self.adapter.channel_layer, [exchange.reply_prefix])
+            with layer_call(self.adapter.channel_layer):
+                channel, message = receive_blocking(self.adapter.channel_layer, [exchange.reply_prefix])
             if channel is not None:
                 message = exchange.accept(channel, message)
                 if message is not None:
@@ -170,6 +183,9 @@ class _Reply(object):
             except BadResponse as problem:
                 logger.error("malformed response chunk on %s: %s", self.exchange.reply_channel, problem)
                 raise ResponseAborted("the application sent a malformed response chunk: %s" % problem)
+            except LayerFailed as failure:
+                self.adapter.outage.failed(failure.error)
+                raise ResponseAborted("the channel layer failed mid-response: %s" % failure)
             if message is None:
                 logger.error("response on %s stopped: no chunk within %ss", self.exchange.reply_channel,
                              self.adapter.response_timeout)
@@ -191,6 +207,7 @@ def _content_length(environ):
 
 def _error(start_response, status, text):
     body = ("%d %s\n%s\n" % (status, status_line(status)[4:], text)).encode("utf-8")
-    start_response(status_line(status), headers_to_wsgi(PLAIN_TEXT + [
+    # A 503 is for a while: the client is told when to try again.
+    start_response(status_line(status), headers_to_wsgi(PLAIN_TEXT + (RETRY_LATER if status == 503 else []) + [
         [b"content-length", str(len(body)).encode("ascii")]]))
     return [body]
