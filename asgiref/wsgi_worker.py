@@ -220,6 +220,8 @@ class _Response(object):
         self.headers = None
         self.started = False
         self.finished = False
+        # Whether a message of the response reached the layer.
+        self._sent = False
         self._next_check = clock() + _DISCONNECT_CHECK
 
     def start_response(self, status, headers, exc_info=None):
@@ -294,7 +296,9 @@ class _Response(object):
         while not self.abandoned[0]:
             try:
                 with layer_call(layer):
-                    return layer.send(self.reply_channel, message)
+                    layer.send(self.reply_channel, message)
+                self._sent = True
+                return
             except layer.ChannelFull:
                 # The client reads slower than the application writes, or has
                 # left: only this request waits, and a disconnect ends the wait.
@@ -335,11 +339,11 @@ class _Response(object):
         takes it now; else the front finds the layer failing too.
         """
         logger.warning("%s: response %s: the channel layer failed (%s)", self.reply_channel,
-                       "cut off" if self.started else "not sent", failure)
+                       "cut off" if self._sent else "not sent", failure)
         self.adapter.outage.failed(failure.error)
         layer = self.adapter.channel_layer
         try:
-            if self.started:
+            if self._sent:
                 if not self.finished:
                     self.abandon()
             else:
