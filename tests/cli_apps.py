@@ -50,3 +50,6 @@ def _http_hello(message, channel_layer):
 
 #: ASGI 1 consumers for ``asgiref serve --consumers cli_apps:routes``.
 routes = {"websocket.connect": _accept, "websocket.receive": _echo, "http.request": _http_hello}
+
+#: The WebSocket consumers alone, beside a WSGI application: ``worker cli_apps:application --consumers ...``.
+websocket_routes = {"websocket.connect": _accept, "websocket.receive": _echo}

@@ -7,7 +7,9 @@ outage caught midway ends cleanly.
 """
 from __future__ import unicode_literals
 
+import contextlib
 import logging
+import socket
 import threading
 import time
 
@@ -240,18 +242,23 @@ def test_a_started_response_that_loses_redis_is_cut_off(server, front):  # noqa:
         result[0].content
 
 
-def test_a_worker_pointed_at_a_port_that_speaks_another_protocol_does_not_spin(logged):
-    require_redis()
-    import socket
+@contextlib.contextmanager
+def speaking_http(port=0):
+    """
+    A TCP server on ``port`` (0: any free one) that answers whatever it is
+    sent with an HTTP 400 and closes; yields its port and a list of the
+    connections it took.
+    """
     listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", port))
     listener.listen(50)
-    stop = threading.Event()
+    listener.settimeout(0.1)
+    stopping = threading.Event()
     connections = []
 
     def speak_http():
-        listener.settimeout(0.1)
-        while not stop.is_set():
+        while not stopping.is_set():
             try:
                 connection = listener.accept()[0]
             except socket.timeout:
@@ -260,17 +267,25 @@ def test_a_worker_pointed_at_a_port_that_speaks_another_protocol_does_not_spin(l
             connection.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
             connection.close()
     speaker = in_thread(speak_http)[0]
-    layer = RedisChannelLayer(hosts=["redis://127.0.0.1:%d/0" % listener.getsockname()[1]], receive_timeout=0.5)
-    worker = AsgiToWsgiAdapter(hello, layer)
-    worker.start(4)
     try:
-        time.sleep(3)
-        began, = logged()
-        assert began.getMessage().startswith("asgiref worker: the channel layer fails: InvalidResponse")
-        # Each thread tries at 0, 0.05, 0.15, 0.35, 0.75, 1.55 and 3.15 s, on a new connection (two at most).
-        assert 4 <= len(connections) <= 4 * 7 * 2
+        yield listener.getsockname()[1], connections
     finally:
-        worker.stop(10)
-        stop.set()
+        stopping.set()
         speaker.join(5)
         listener.close()
+
+
+def test_a_worker_pointed_at_a_port_that_speaks_another_protocol_does_not_spin(logged):
+    require_redis()
+    with speaking_http() as (port, connections):
+        worker = AsgiToWsgiAdapter(hello, RedisChannelLayer(hosts=["redis://127.0.0.1:%d/0" % port],
+                                                            receive_timeout=0.5))
+        worker.start(4)
+        try:
+            time.sleep(3)
+            began, = logged()
+            assert began.getMessage().startswith("asgiref worker: the channel layer fails: InvalidResponse")
+            # Each thread tries at 0, 0.05, 0.15, 0.35, 0.75, 1.55 and 3.15 s, on a new connection (two at most).
+            assert 4 <= len(connections) <= 4 * 7 * 2
+        finally:
+            worker.stop(10)
