@@ -193,7 +193,8 @@ class HttpRelay(object):
                 raise ResponseAborted("the application sent a malformed response chunk: %s" % problem)
             except LayerFailed as failure:
                 self.front.outage.failed(failure.error)
-                raise ResponseAborted("the channel layer failed mid-response: %s" % failure)
+                # The outage is logged already: the server's traceback need not chain the layer's.
+                raise ResponseAborted("the channel layer failed mid-response: %s" % failure) from None
             if message is None:
                 logger.error("response on %s stopped: no chunk within %ss", exchange.reply_channel,
                              self.front.response_timeout)

@@ -6,6 +6,8 @@ from __future__ import unicode_literals
 
 import logging
 
+import six
+
 from .body_chunks import BodyProblem, body_chunks
 from .bridge import BadResponse, Exchange, HttpFront, Refused, ResponseAborted
 from .http_checks import PLAIN_TEXT, RETRY_LATER
@@ -185,7 +187,8 @@ class _Reply(object):
                 raise ResponseAborted("the application sent a malformed response chunk: %s" % problem)
             except LayerFailed as failure:
                 self.adapter.outage.failed(failure.error)
-                raise ResponseAborted("the channel layer failed mid-response: %s" % failure)
+                # The outage is logged already: the server's traceback need not chain the layer's.
+                six.raise_from(ResponseAborted("the channel layer failed mid-response: %s" % failure), None)
             if message is None:
                 logger.error("response on %s stopped: no chunk within %ss", self.exchange.reply_channel,
                              self.adapter.response_timeout)
