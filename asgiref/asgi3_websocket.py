@@ -13,7 +13,7 @@ import six
 
 from .asgi3_http import request_from_scope
 from .asgi3_layer import send, send_patiently
-from .http_checks import PLAIN_TEXT, RETRY_LATER
+from .http_checks import PLAIN_TEXT, RETRY_LATER, UNAVAILABLE
 from .layer_calls import LayerFailed, clock, layer_call
 
 logger = logging.getLogger("asgiref.asgi3")
@@ -25,8 +25,6 @@ NEVER_OPENED = 1006
 TRY_AGAIN_LATER = 1013
 #: Close code "internal error": the layer failed under an open connection.
 LAYER_FAILED = 1011
-
-_UNAVAILABLE = "The server cannot reach its application just now; try again shortly."
 
 
 def reply_problem(message):
@@ -92,12 +90,12 @@ class WebSocketRelay(object):
             return await self._deny(431, "The request headers are too large.")
         except LayerFailed as failure:
             self.front.outage.failed(failure.error)
-            return await self._deny(503, _UNAVAILABLE)
+            return await self._deny(503, UNAVAILABLE)
         self.front.outage.succeeded()
         answer = await self._handshake_answer()
         if answer is None and self.mailbox.lost:
             # The application's answer, if any, went with the layer.
-            await self._deny(503, _UNAVAILABLE)
+            await self._deny(503, UNAVAILABLE)
             return await self._disconnected(NEVER_OPENED)
         if answer is None or answer.get("accept") is False or not (
                 answer.get("accept") or answer.get("text") or answer.get("bytes")):
@@ -166,6 +164,9 @@ class WebSocketRelay(object):
             message = await self._next_reply()
 
     async def _close(self, code):
+        if self.closed_with is not None:
+            # Both directions may find a reason to close (the layer failing under each).
+            return
         self.closed_with = code
         await self.send({"type": "websocket.close", "code": code})
 

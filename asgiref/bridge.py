@@ -23,7 +23,7 @@ import itertools
 import logging
 
 from .base_layer import check_positive_int, check_positive_number, random_name_part
-from .http_checks import response_problem
+from .http_checks import UNAVAILABLE, response_problem
 from .layer_calls import LayerFailed, Outage, drain, layer_call
 
 logger = logging.getLogger("asgiref.wsgi")
@@ -102,7 +102,7 @@ class HttpFront(object):
     def unavailable(self, failure):
         """The Refused (503) of a request whose layer failed (LayerFailed) before its response started."""
         self.outage.failed(failure.error)
-        return Refused(503, "The server cannot reach its application just now; try again shortly.")
+        return Refused(503, UNAVAILABLE)
 
 
 class Exchange(object):

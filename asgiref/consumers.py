@@ -11,7 +11,7 @@ import threading
 
 from .base_layer import check_positive_int
 from .daemon_threads import join_by, start_daemon_threads
-from .layer_calls import Outage, clock, receive_blocking
+from .layer_calls import Outage, clock, failed_under, one_line, receive_blocking
 
 logger = logging.getLogger("asgiref.consumers")
 
@@ -56,11 +56,18 @@ class Consumers(object):
         return ended
 
     def handle(self, channel, message):
-        """Call the consumer of ``channel`` with ``message``; log what it raises."""
+        """
+        Call the consumer of ``channel`` with ``message``; log what it raises:
+        its traceback, or one line if the layer failed under it.
+        """
         try:
             self.routes[channel](message, self.channel_layer)
-        except Exception:
-            logger.exception("consumer of %s failed on a message", channel)
+        except Exception as error:
+            if not failed_under(self.channel_layer, error):
+                logger.exception("consumer of %s failed on a message", channel)
+                return
+            logger.warning("consumer of %s did not finish: the channel layer failed (%s)", channel, one_line(error))
+            self.outage.failed(error)
 
     def _serve(self):
         channels = list(self.routes)

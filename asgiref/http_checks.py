@@ -16,6 +16,9 @@ RETRY_AFTER = 2
 #: The header of every 503 the bridge makes up itself.
 RETRY_LATER = [[b"retry-after", str(RETRY_AFTER).encode("ascii")]]
 
+#: What a client is told while the channel layer fails.
+UNAVAILABLE = "The server cannot reach its application just now; try again shortly."
+
 _SEQUENCE = (list, tuple)
 
 _REQUEST_TYPES = {

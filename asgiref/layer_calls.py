@@ -122,6 +122,27 @@ def layer_call(channel_layer):
         six.raise_from(LayerFailed(error), error)
 
 
+def failed_under(channel_layer, error):
+    """
+    Whether ``error``, raised by code that calls ``channel_layer`` (a
+    consumer, an application), is the layer failing under it: it came out of
+    a method of the layer (a frame of its traceback has the layer as
+    ``self``), and is neither an ASGI error (ChannelFull, MessageTooLarge) nor
+    the layer refusing its arguments (TypeError, ValueError), which are the
+    caller's to fix.
+    """
+    if isinstance(error, (channel_layer.ChannelFull, channel_layer.MessageTooLarge, TypeError, ValueError)):
+        return False
+    traceback = getattr(error, "__traceback__", None)
+    if traceback is None and sys.exc_info()[1] is error:
+        traceback = sys.exc_info()[2]
+    while traceback is not None:
+        if traceback.tb_frame.f_locals.get("self") is channel_layer:
+            return True
+        traceback = traceback.tb_next
+    return False
+
+
 def one_line(error):
     """``error`` as ``Type: message`` on one line, for a log line without its traceback."""
     if isinstance(error, LayerFailed):

@@ -10,9 +10,9 @@ import threading
 import six
 
 from .base_layer import check_positive_int, check_positive_number
-from .http_checks import PLAIN_TEXT, RETRY_LATER, request_problem
+from .http_checks import PLAIN_TEXT, RETRY_LATER, UNAVAILABLE, request_problem
 from .daemon_threads import join_by, start_daemon_threads
-from .layer_calls import LayerFailed, Outage, Patience, clock, layer_call, receive_blocking
+from .layer_calls import LayerFailed, Outage, Patience, clock, failed_under, layer_call, receive_blocking
 from .wsgi_input import ErrorLog, RequestBody
 from .wsgi_mapping import headers_from_wsgi, status_code, wsgi_environ
 
@@ -190,6 +190,9 @@ class AsgiToWsgiAdapter(object):
             if body.failure is not None:
                 # Not the application's fault: the layer failed under its read.
                 raise _Gone(client_left=False, failure=body.failure)
+            if isinstance(error, Exception) and failed_under(self.channel_layer, error):
+                # Nor is the layer failing under a call of its own.
+                raise _Gone(client_left=False, failure=LayerFailed(error))
             logger.exception("%s %s failed", message["method"], message["path"])
             response.fail()
             # Signals reach the main thread alone: in a worker thread, SystemExit
@@ -351,7 +354,7 @@ class _Response(object):
                 with layer_call(layer):
                     layer.send(self.reply_channel, {
                         "status": 503, "headers": PLAIN_TEXT + RETRY_LATER,
-                        "content": b"The channel layer failed; try again shortly.\n"})
+                        "content": (UNAVAILABLE + "\n").encode("utf-8")})
         except (LayerFailed, layer.ChannelFull):
             pass
 

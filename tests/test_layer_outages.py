@@ -183,6 +183,38 @@ def test_a_response_the_outage_cuts_off_in_the_worker_ends_with_one_line(server,
     assert len(logged()) == 2 and not any(record.exc_info for record in logged())
 
 
+def test_an_application_whose_own_layer_call_fails_ends_with_one_line(server, logged):
+    layer = layer_of(server)
+
+    def application(environ, start_response):
+        server.kill()
+        layer.global_statistics()
+    request = http_request(layer)
+    AsgiToWsgiAdapter(application, layer).handle(request)
+    lost, began = logged()
+    assert lost.getMessage().startswith("%s: response not sent: the channel layer failed" % request["reply_channel"])
+    assert not any(record.exc_info for record in logged())
+
+
+def test_a_consumer_whose_layer_call_fails_is_one_line_and_its_own_mistake_a_traceback(server, logged):
+    layer = layer_of(server)
+
+    def answer(message, channel_layer):
+        if message.get("kill"):
+            server.kill()
+        channel_layer.send(message.get("reply_channel", "not a channel name!?"), {"answer": 1})
+    consumers = Consumers({"test.ask": answer}, layer)
+    consumers.handle("test.ask", {"reply_channel": "test.answer!1"})
+    consumers.handle("test.ask", {})
+    mistake, = logged()
+    assert mistake.getMessage() == "consumer of test.ask failed on a message" and mistake.exc_info
+    consumers.handle("test.ask", {"reply_channel": "test.answer!1", "kill": True})
+    lost, began = logged()[1:]
+    assert lost.levelname == "WARNING" and not lost.exc_info
+    assert lost.getMessage().startswith("consumer of test.ask did not finish: the channel layer failed (RedisUnavailable")
+    assert began.getMessage().startswith("asgiref consumers: the channel layer fails: RedisUnavailable")
+
+
 # The fronts.
 
 def test_while_redis_is_down_a_request_is_answered_503_with_retry_after_at_once(server, logged):
