@@ -211,7 +211,8 @@ def test_a_consumer_whose_layer_call_fails_is_one_line_and_its_own_mistake_a_tra
     consumers.handle("test.ask", {"reply_channel": "test.answer!1", "kill": True})
     lost, began = logged()[1:]
     assert lost.levelname == "WARNING" and not lost.exc_info
-    assert lost.getMessage().startswith("consumer of test.ask did not finish: the channel layer failed (RedisUnavailable")
+    assert lost.getMessage().startswith(
+        "consumer of test.ask did not finish: the channel layer failed (RedisUnavailable")
     assert began.getMessage().startswith("asgiref consumers: the channel layer fails: RedisUnavailable")
 
 

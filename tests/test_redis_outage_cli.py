@@ -16,7 +16,7 @@ import time
 import pytest
 
 from redis_servers import redis_server  # noqa: F401 (a fixture)
-from test_cli import ASGI3, command, get  # noqa: F401 (command is a fixture)
+from test_cli import command, get  # noqa: F401 (command is a fixture)
 from test_layer_outages import BACK_WITHIN, SLACK, speaking_http
 
 #: The interface's --timeout: nothing may wait longer.
@@ -29,7 +29,7 @@ PER_CONNECTION = re.compile(r"asgiref\.access: |uvicorn\.error: (\S+ - \"WebSock
 
 
 class Clients(object):
-    """Clients that each make requests (or open WebSockets and echo frames) one after another, recording each outcome."""
+    """Clients that each make requests (or open WebSockets and echo frames) one after another, noting each outcome."""
 
     def __init__(self, port):
         self.port = port
