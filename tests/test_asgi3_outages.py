@@ -101,3 +101,32 @@ def test_consumers_on_the_loop_live_through_an_outage(server, logged):
                    for record in logged())
     finally:
         http.close()
+
+
+def test_a_frame_the_layer_fails_to_take_closes_its_socket_with_1011():
+    from asgiref.redis import RedisChannelLayer
+    from redis_servers import RedisServer
+    # Two servers: frames (websocket.receive) go to one, the sockets' replies come from the other.
+    servers = [RedisServer(), RedisServer()]
+    hosts = [server.url for server in servers]
+    layer = RedisChannelLayer(hosts=hosts, receive_timeout=0.5)
+    frames = layer.consistent_hash("websocket.receive")
+    front = ChannelLayerApplication(layer)
+    while layer.consistent_hash(front.mailboxes.prefix) == frames:
+        front = ChannelLayerApplication(layer)
+    http = Uvicorn(front)
+    application = Application(RedisChannelLayer(hosts=hosts, receive_timeout=0.5))
+    try:
+        with connect(http.ws_url + "/chat", open_timeout=WAIT) as socket:
+            socket.send("before")
+            assert socket.recv(WAIT) == "before"
+            servers[frames].kill()
+            socket.send("lost")
+            with pytest.raises(ConnectionClosed) as closed:
+                socket.recv(WAIT)
+        assert closed.value.rcvd.code == 1011
+    finally:
+        application.stop()
+        http.close()
+        for server in servers:
+            server.stop()
