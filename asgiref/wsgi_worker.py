@@ -322,11 +322,9 @@ class _Response(object):
         except _Gone as gone:
             if gone.failure is not None:
                 self.lose(gone.failure)
-        except LayerFailed as failure:
-            self.lose(failure)
 
     def abandon(self):
-        """End a started response as cut off (a ``closed`` chunk), if the reply channel has room."""
+        """End a started response as cut off (a ``closed`` chunk), if the reply channel has room and the layer works."""
         self.finished = True
         layer = self.adapter.channel_layer
         try:
@@ -334,6 +332,9 @@ class _Response(object):
                 layer.send(self.reply_channel, {"content": b"", "more_content": False, "closed": True})
         except layer.ChannelFull:
             logger.warning("could not tell %s that its response was cut off: channel full", self.reply_channel)
+        except LayerFailed as failure:
+            # The front finds the layer failing too, and aborts the response itself.
+            self.adapter.outage.failed(failure.error)
 
     def lose(self, failure):
         """
