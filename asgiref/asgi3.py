@@ -38,6 +38,11 @@ class ChannelLayerApplication(HttpFront):
     application's answer (none: refused); a frame the layer will not take
     within ``send_timeout`` seconds closes the connection with 1013.
 
+    While the layer fails, a request gets 503 with ``Retry-After`` at once,
+    a handshake is refused (503 with ``Retry-After`` where the server can
+    answer a handshake over HTTP) and an open WebSocket is closed with
+    1011; the outage is logged once, and once when it is over.
+
     ``consumers`` (an :class:`asgiref.consumers.Consumers`, not started) run
     on the server's event loop from the ASGI lifespan's startup to its
     shutdown: the fastest way to serve consumers in-process, for consumers
@@ -52,7 +57,7 @@ class ChannelLayerApplication(HttpFront):
         HttpFront.__init__(self, channel_layer, channel, response_timeout, max_body_size, body_chunk_size,
                            send_timeout)
         self.connect_timeout = check_positive_number("connect_timeout", connect_timeout)
-        self.mailboxes = Mailboxes(channel_layer, "websocket.send.")
+        self.mailboxes = Mailboxes(channel_layer, "websocket.send.", outage=self.outage)
         self.consumers = consumers
 
     async def __call__(self, scope, receive, send):

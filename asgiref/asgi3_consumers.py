@@ -9,12 +9,20 @@ import asyncio
 async def consume(consumers):
     """
     Take messages for ``consumers`` (an :class:`asgiref.consumers.Consumers`)
-    with ``receive_async`` and call their consumer on this loop, until cancelled.
+    with ``receive_async`` and call their consumer on this loop, until
+    cancelled. A layer that fails is retried with the backoff and the log of
+    the consumers' threads (``consumers.outage``).
     """
     layer = consumers.channel_layer
     channels = list(consumers.routes)
+    backoff = consumers.outage.backoff()
     while True:
-        channel, message = await layer.receive_async(channels)
+        try:
+            channel, message = await layer.receive_async(channels)
+        except Exception as error:
+            await asyncio.sleep(backoff.failed(error))
+            continue
+        backoff.succeeded()
         if channel is not None:
             consumers.handle(channel, message)
             # A burst of messages must not starve the connections' own tasks.

@@ -9,9 +9,7 @@ sent only as fast as the application takes it, a cut-off response aborted,
 import asyncio
 
 from .asgi3_layer import LayerCalls
-from .bridge import Exchange, Refused
-from .http_checks import PLAIN_TEXT
-from .wsgi_mapping import status_line
+from .bridge import Exchange, Refused, error_answer
 
 
 class ClientGone(Exception):
@@ -115,7 +113,7 @@ class HttpRelay(object):
             return await self._error(400, "The Content-Length header is not a number.")
         if length is not None and front.max_body_size is not None and length > front.max_body_size:
             return await self._error(413, "The request body is over %d bytes." % front.max_body_size)
-        exchange = Exchange(front.channel_layer, front.prefixes, request["path"])
+        exchange = Exchange(front.channel_layer, front.prefixes, request["path"], front.outage)
         calls = LayerCalls(front.channel_layer)
         body = BodyReader(self.receive, front.body_chunk_size, front.max_body_size)
         watcher = None
@@ -193,9 +191,8 @@ class HttpRelay(object):
 
     async def _error(self, status, text, body=None):
         """Answer ``status`` with ``text``; once the client has sent its ``body`` (see _wait_for_body_end), if given."""
-        content = ("%d %s\n%s\n" % (status, status_line(status)[4:], text)).encode("utf-8")
-        await self.send({"type": "http.response.start", "status": status,
-                         "headers": PLAIN_TEXT + [[b"content-length", str(len(content)).encode("ascii")]]})
+        status, headers, content = error_answer(status, text)
+        await self.send({"type": "http.response.start", "status": status, "headers": headers})
         if body is not None:
             await self._wait_for_body_end(body)
         await self.send({"type": "http.response.body", "body": content})

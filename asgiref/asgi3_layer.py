@@ -12,7 +12,7 @@ import logging
 
 from .bridge import BODY, DONE, PAUSE, POLL, RECEIVE, SEND, blocking_call
 from .inmemory import ChannelLayer as InMemoryChannelLayer
-from .layer_calls import Patience, clock
+from .layer_calls import Patience, clock, layer_call
 
 logger = logging.getLogger("asgiref.asgi3")
 
@@ -137,7 +137,8 @@ class LayerCalls(object):
             # Past the deadline: the receive goes on, in flight, for close_soon.
             return None, None
         self.in_flight = None
-        return call.result()
+        with layer_call(self.channel_layer):
+            return call.result()
 
     async def _finished(self, kind, call):
         """``call``'s result; if this task is cancelled meanwhile, the call goes on, in flight."""
@@ -154,5 +155,6 @@ class LayerCalls(object):
         """A SEND, POLL or DRAIN step's call: a send through ``send_async``, else the blocking call off the loop."""
         send_async = getattr(self.channel_layer, "send_async", None)
         if step[0] == SEND and send_async is not None:
-            return await send_async(step[1], step[2])
+            with layer_call(self.channel_layer):
+                return await send_async(step[1], step[2])
         return await off_loop(blocking_call, self.channel_layer, step)

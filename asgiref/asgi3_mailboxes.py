@@ -11,6 +11,7 @@ import itertools
 import logging
 
 from .base_layer import random_name_part
+from .layer_calls import Outage
 
 logger = logging.getLogger("asgiref.asgi3")
 
@@ -19,13 +20,15 @@ class Mailbox(object):
     """
     The messages for one reply channel, up to ``bound`` waiting; one more
     marks it ``overflowed`` (its client is slower than its application) and
-    is dropped.
+    is dropped. A receive that failed marks it ``lost`` (its messages may
+    be gone with the layer).
     """
 
     def __init__(self, channel, bound):
         self.channel = channel
         self.bound = bound
         self.overflowed = False
+        self.lost = False
         self._messages = collections.deque()
         self._waiter = None
 
@@ -34,12 +37,20 @@ class Mailbox(object):
             self.overflowed = True
         else:
             self._messages.append(message)
+        self._wake()
+
+    def lose(self):
+        """The layer failed: no message may come any more."""
+        self.lost = True
+        self._wake()
+
+    def _wake(self):
         if self._waiter is not None and not self._waiter.done():
             self._waiter.set_result(None)
 
     async def next(self, timeout=None):
-        """The next message; None if ``timeout`` seconds pass first, or once overflowed."""
-        while not self._messages and not self.overflowed:
+        """The next message; None if ``timeout`` seconds pass first, or once overflowed or lost."""
+        while not self._messages and not self.overflowed and not self.lost:
             self._waiter = asyncio.get_running_loop().create_future()
             try:
                 await asyncio.wait_for(self._waiter, timeout) if timeout is not None else await self._waiter
@@ -47,7 +58,7 @@ class Mailbox(object):
                 return None
             finally:
                 self._waiter = None
-        if self.overflowed:
+        if self.overflowed or self.lost:
             return None
         return self._messages.popleft()
 
@@ -56,16 +67,20 @@ class Mailboxes(object):
     """
     Reply channels ``NAME.RANDOM!N`` for the sockets of this process, and
     the one task, started with the first and ended after the last, that
-    receives for all of them.
+    receives for all of them. When that receive fails (the layer is away),
+    every open mailbox is lost and the receive backs off (50 ms, doubling up
+    to 1.6 s), logged once by ``outage``.
     """
 
-    def __init__(self, channel_layer, name, bound=64):
+    def __init__(self, channel_layer, name, bound=64, outage=None):
         self.channel_layer = channel_layer
         self.prefix = "%s%s!" % (name, random_name_part())
         self.bound = bound
         self._serial = itertools.count()
         self._open = {}
         self._receiving = None
+        # One backoff across the receive tasks: a task ends with the last socket.
+        self._backoff = (outage or Outage(logger, "asgiref WebSocket replies")).backoff()
 
     def open(self):
         """A mailbox for a new reply channel; close it when the socket is over."""
@@ -85,11 +100,14 @@ class Mailboxes(object):
         while self._open:
             try:
                 channel, message = await layer.receive_async([self.prefix])
-            except Exception:
-                # A layer failure (Redis away) must not end the sockets' only receive.
-                logger.exception("receiving on %s failed; trying again in a second", self.prefix)
-                await asyncio.sleep(1)
+            except Exception as error:
+                # The sockets' replies may be lost with the layer: each ends,
+                # and this, their only receive, tries again later.
+                for mailbox in list(self._open.values()):
+                    mailbox.lose()
+                await asyncio.sleep(self._backoff.failed(error))
                 continue
+            self._backoff.succeeded()
             mailbox = self._open.get(channel)
             if mailbox is not None:
                 mailbox.deliver(message)

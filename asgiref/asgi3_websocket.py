@@ -13,8 +13,8 @@ import six
 
 from .asgi3_http import request_from_scope
 from .asgi3_layer import send, send_patiently
-from .http_checks import PLAIN_TEXT
-from .layer_calls import clock
+from .http_checks import PLAIN_TEXT, RETRY_LATER, UNAVAILABLE
+from .layer_calls import LayerFailed, clock, layer_call
 
 logger = logging.getLogger("asgiref.asgi3")
 
@@ -23,6 +23,8 @@ logger = logging.getLogger("asgiref.asgi3")
 NEVER_OPENED = 1006
 #: Close code "try again later": the layer would not take a frame.
 TRY_AGAIN_LATER = 1013
+#: Close code "internal error": the layer failed under an open connection.
+LAYER_FAILED = 1011
 
 
 def reply_problem(message):
@@ -80,12 +82,21 @@ class WebSocketRelay(object):
         del connect["method"], connect["http_version"]
         connect.update(reply_channel=self.reply_channel, scheme=self.scope.get("scheme", "ws"), order=0)
         try:
-            await send(layer, "websocket.connect", connect)
+            with layer_call(layer):
+                await send(layer, "websocket.connect", connect)
         except layer.ChannelFull:
             return await self._deny(503, "The application is too busy to take this connection; try again shortly.")
         except layer.MessageTooLarge:
             return await self._deny(431, "The request headers are too large.")
+        except LayerFailed as failure:
+            self.front.outage.failed(failure.error)
+            return await self._deny(503, UNAVAILABLE)
+        self.front.outage.succeeded()
         answer = await self._handshake_answer()
+        if answer is None and self.mailbox.lost:
+            # The application's answer, if any, went with the layer.
+            await self._deny(503, UNAVAILABLE)
+            return await self._disconnected(NEVER_OPENED)
         if answer is None or answer.get("accept") is False or not (
                 answer.get("accept") or answer.get("text") or answer.get("bytes")):
             await self.send({"type": "websocket.close"})
@@ -103,13 +114,14 @@ class WebSocketRelay(object):
     async def _handshake_answer(self):
         """The application's first answer that decides the handshake, or None if none came in time."""
         deadline = clock() + self.front.connect_timeout
-        while clock() < deadline:
+        while clock() < deadline and not self.mailbox.lost:
             message = await self._next_reply(deadline - clock())
             if message is not None and (message.get("text") or message.get("bytes") or "accept" in message
                                         or message.get("close")):
                 return message
-        logger.warning("no answer to websocket.connect on %s within %ss: refused",
-                       self.reply_channel, self.front.connect_timeout)
+        if not self.mailbox.lost:
+            logger.warning("no answer to websocket.connect on %s within %ss: refused",
+                           self.reply_channel, self.front.connect_timeout)
         return None
 
     async def _next_reply(self, timeout=None):
@@ -138,6 +150,9 @@ class WebSocketRelay(object):
                                self.reply_channel, self.mailbox.bound, TRY_AGAIN_LATER)
                 await self._close(TRY_AGAIN_LATER)
                 return
+            if self.mailbox.lost:
+                await self._close(LAYER_FAILED)
+                return
             if message is not None:
                 if message.get("text") is not None:
                     await self.send({"type": "websocket.send", "text": message["text"]})
@@ -149,6 +164,9 @@ class WebSocketRelay(object):
             message = await self._next_reply()
 
     async def _close(self, code):
+        if self.closed_with is not None:
+            # Both directions may find a reason to close (the layer failing under each).
+            return
         self.closed_with = code
         await self.send({"type": "websocket.close", "code": code})
 
@@ -161,29 +179,39 @@ class WebSocketRelay(object):
                 return event.get("code", 1005)
             self.order += 1
             try:
-                await send_patiently(layer, "websocket.receive", {
-                    "reply_channel": self.reply_channel, "path": self.path, "order": self.order,
-                    "text": event.get("text"), "bytes": event.get("bytes")}, self.front.send_timeout)
+                with layer_call(layer):
+                    await send_patiently(layer, "websocket.receive", {
+                        "reply_channel": self.reply_channel, "path": self.path, "order": self.order,
+                        "text": event.get("text"), "bytes": event.get("bytes")}, self.front.send_timeout)
             except layer.ChannelFull:
                 logger.warning("websocket.receive is full: %s closed with %d", self.reply_channel, TRY_AGAIN_LATER)
                 await self._close(TRY_AGAIN_LATER)
                 return TRY_AGAIN_LATER
+            except LayerFailed as failure:
+                self.front.outage.failed(failure.error)
+                await self._close(LAYER_FAILED)
+                return LAYER_FAILED
 
     async def _disconnected(self, code):
         layer = self.front.channel_layer
         self.order += 1
         try:
-            await send(layer, "websocket.disconnect", {
-                "reply_channel": self.reply_channel, "code": code, "path": self.path, "order": self.order})
+            with layer_call(layer):
+                await send(layer, "websocket.disconnect", {
+                    "reply_channel": self.reply_channel, "code": code, "path": self.path, "order": self.order})
         except layer.ChannelFull:
             logger.warning("websocket.disconnect is full; %s was not announced", self.reply_channel)
+        except LayerFailed as failure:
+            self.front.outage.failed(failure.error)
 
     async def _deny(self, status, text):
         """Refuse the handshake with an HTTP answer where the server can send one, else with 403."""
         if "websocket.http.response" in self.scope.get("extensions", {}):
             body = ("%s\n" % text).encode("utf-8")
+            # A 503 is for a while: the client is told when to try again.
             await self.send({"type": "websocket.http.response.start", "status": status,
-                             "headers": PLAIN_TEXT + [[b"content-length", str(len(body)).encode("ascii")]]})
+                             "headers": PLAIN_TEXT + (RETRY_LATER if status == 503 else [])
+                             + [[b"content-length", str(len(body)).encode("ascii")]]})
             await self.send({"type": "websocket.http.response.body", "body": body})
         else:
             await self.send({"type": "websocket.close"})

@@ -28,9 +28,12 @@ import logging
 import threading
 import time
 
+import six
+
 from .base_layer import check_positive_int, check_positive_number, random_name_part
-from .http_checks import response_problem
-from .layer_calls import Patience, clock, drain, receive_blocking
+from .http_checks import PLAIN_TEXT, RETRY_LATER, UNAVAILABLE, response_problem
+from .layer_calls import LayerFailed, Outage, Patience, clock, drain, layer_call, receive_blocking
+from .wsgi_mapping import status_line
 
 logger = logging.getLogger("asgiref.bridge")
 
@@ -146,8 +149,20 @@ class HttpFront(object):
         self.body_chunk_size = check_positive_int("body_chunk_size", body_chunk_size)
         self.send_timeout = check_positive_number("send_timeout", send_timeout)
         self.prefixes = ReplyPrefixes()
+        #: What the front logs about a failing layer (each request then gets a 503 at once).
+        self.outage = Outage(logger, "asgiref interface")
 
 
+def error_answer(status, text):
+    """
+    The answer the bridge makes up itself for ``status``: ``(status,
+    headers, body)``, plain text saying ``text``; a 503 tells the client when
+    to try again (``Retry-After``). Both fronts answer with it.
+    """
+    body = ("%d %s\n%s\n" % (status, status_line(status)[4:], text)).encode("utf-8")
+    headers = PLAIN_TEXT + (RETRY_LATER if status == 503 else []) + [
+        [b"content-length", str(len(body)).encode("ascii")]]
+    return status, headers, body
 
 
 class Exchange(object):
@@ -165,11 +180,18 @@ class Exchange(object):
     leaves) lets that call end before :meth:`closing`, and calls
     :meth:`release` only after ``closing``: a receive left running on the
     prefix would take the next borrower's messages.
+
+    A layer that fails (a call that raises LayerFailed, as the performers
+    make of any error but ChannelFull and MessageTooLarge) is told to
+    ``outage`` (an :class:`asgiref.layer_calls.Outage`, which logs it once)
+    and answers for itself: 503 before the response started, a cut-off
+    response after, nothing from :meth:`closing` (what is left expires).
     """
 
-    def __init__(self, channel_layer, prefixes, path):
+    def __init__(self, channel_layer, prefixes, path, outage=None):
         self.channel_layer = channel_layer
         self.prefixes = prefixes
+        self.outage = outage
         self.reply_prefix, self.reply_channel = prefixes.lend()
         self.path = path
         self.body_channel = None
@@ -190,7 +212,7 @@ class Exchange(object):
         with the first response message if the application answered before
         it took the whole body (the rest is not sent), else None.
 
-        Raises Refused: 503 when ``channel`` is full, 431 for headers over
+        Raises Refused: 503 when ``channel`` is full or the layer fails, 431 for headers over
         the layer's message size, 504 when the application takes no chunk
         for ``send_timeout`` seconds, 502 for a malformed response.
         """
@@ -200,45 +222,50 @@ class Exchange(object):
         if more:
             self.body_channel = request["body_channel"] = layer.new_channel("http.request.body?")
             self._body_ended = False
-        # From here on the application may have the request, unless the send says otherwise.
-        self._sent = True
         try:
-            yield SEND, channel, request
-        except layer.ChannelFull:
-            self._sent = False
-            raise Refused(503, "The application is too busy to take this request; try again shortly.")
-        except layer.MessageTooLarge:
-            self._sent = False
-            raise Refused(431, "The request headers are too large.")
-        while more:
-            content, more = yield (BODY,)
-            patience = Patience(send_timeout, longest=BODY_RETRY)
-            while True:
-                try:
-                    yield SEND, self.body_channel, {"content": content, "more_content": more}
-                    break
-                except layer.ChannelFull:
-                    pass
-                # The application is not taking the body: if it has answered
-                # anyway, the rest is not sent (the closed chunk that tells it
-                # goes with the first step of response()).
-                channel_found, message = yield POLL, self.reply_prefix
-                while channel_found is not None:
+            # From here on the application may have the request, unless the send says otherwise.
+            self._sent = True
+            try:
+                yield SEND, channel, request
+            except layer.ChannelFull:
+                self._sent = False
+                raise Refused(503, "The application is too busy to take this request; try again shortly.")
+            except layer.MessageTooLarge:
+                self._sent = False
+                raise Refused(431, "The request headers are too large.")
+            if self.outage is not None:
+                self.outage.succeeded()
+            while more:
+                content, more = yield (BODY,)
+                patience = Patience(send_timeout, longest=BODY_RETRY)
+                while True:
                     try:
-                        first = self.accept(channel_found, message)
-                    except BadResponse as problem:
-                        logger.error("malformed response on %s: %s", self.reply_channel, problem)
-                        raise Refused(502, "The application sent a malformed response.")
-                    if first is not None:
-                        yield DONE, first
-                        return
+                        yield SEND, self.body_channel, {"content": content, "more_content": more}
+                        break
+                    except layer.ChannelFull:
+                        pass
+                    # The application is not taking the body: if it has answered
+                    # anyway, the rest is not sent (the closed chunk that tells it
+                    # goes with the first step of response()).
                     channel_found, message = yield POLL, self.reply_prefix
-                delay = patience.next_delay()
-                if delay is None:
-                    raise Refused(504, "The application stopped reading the request body.")
-                yield PAUSE, delay
-            self._body_ended = not more
-        yield DONE, None
+                    while channel_found is not None:
+                        try:
+                            first = self.accept(channel_found, message)
+                        except BadResponse as problem:
+                            logger.error("malformed response on %s: %s", self.reply_channel, problem)
+                            raise Refused(502, "The application sent a malformed response.")
+                        if first is not None:
+                            yield DONE, first
+                            return
+                        channel_found, message = yield POLL, self.reply_prefix
+                    delay = patience.next_delay()
+                    if delay is None:
+                        raise Refused(504, "The application stopped reading the request body.")
+                    yield PAUSE, delay
+                self._body_ended = not more
+            yield DONE, None
+        except LayerFailed as failure:
+            raise self._unavailable(failure)
 
     def response(self, timeout, first=None):
         """
@@ -248,7 +275,8 @@ class Exchange(object):
         dropped). Until the response has started, raises Refused: 502 for a
         malformed message, 504 when none comes in time. After, raises
         ResponseAborted: for a malformed chunk, a ``closed`` one, or none in
-        time. Problems are logged.
+        time. A failing layer: 503 before, a cut-off response after. Problems
+        are logged.
         """
         starting = not self.started
         deadline = clock() + timeout
@@ -275,6 +303,12 @@ class Exchange(object):
                 raise Refused(502, "The application sent a malformed response.")
             logger.error("malformed response chunk on %s: %s", self.reply_channel, problem)
             raise ResponseAborted("the application sent a malformed response chunk: %s" % problem)
+        except LayerFailed as failure:
+            if starting:
+                raise self._unavailable(failure)
+            self._failed(failure)
+            # The outage is logged once: the server's traceback need not chain the layer's.
+            six.raise_from(ResponseAborted("the channel layer failed mid-response: %s" % failure), None)
         if message is None:
             if starting:
                 raise Refused(504, "The application did not respond in time.")
@@ -309,31 +343,46 @@ class Exchange(object):
         left in the layer: body chunks the application did not take and,
         for a response cut short, the rest of the response (counted); then
         the application is told with ``http.disconnect`` that nobody reads
-        any more. Later runs do nothing. Call :meth:`release` after it.
+        any more. Later runs do nothing. Call :meth:`release` after it. A
+        failing layer ends it early: what is left expires in the layer.
         """
         if self._closed or not self._sent:
             self._closed = True
             yield DONE, None
             return
         self._closed = True
-        layer = self.channel_layer
-        if self.body_channel is not None:
-            yield DRAIN, self.body_channel
+        try:
+            layer = self.channel_layer
+            if self.body_channel is not None:
+                yield DRAIN, self.body_channel
+                if not self.finished:
+                    # The application may still be reading: it stops at once.
+                    try:
+                        yield SEND, self.body_channel, {"closed": True}
+                    except layer.ChannelFull:
+                        pass
             if not self.finished:
-                # The application may still be reading: it stops at once.
+                dropped = yield DRAIN, self.reply_prefix
+                if dropped:
+                    self.prefixes.count_dropped(dropped, self.reply_channel, "its request is over")
                 try:
-                    yield SEND, self.body_channel, {"closed": True}
+                    yield SEND, "http.disconnect", {"reply_channel": self.reply_channel, "path": self.path}
                 except layer.ChannelFull:
-                    pass
-        if not self.finished:
-            dropped = yield DRAIN, self.reply_prefix
-            if dropped:
-                self.prefixes.count_dropped(dropped, self.reply_channel, "its request is over")
-            try:
-                yield SEND, "http.disconnect", {"reply_channel": self.reply_channel, "path": self.path}
-            except layer.ChannelFull:
-                logger.warning("http.disconnect is full; %s was not announced", self.reply_channel)
+                    logger.warning("http.disconnect is full; %s was not announced", self.reply_channel)
+        except LayerFailed as failure:
+            # What this request left expires in the layer.
+            self._failed(failure)
         yield DONE, None
+
+    def _failed(self, failure):
+        """Tell the outage of a failed layer call (LayerFailed)."""
+        if self.outage is not None:
+            self.outage.failed(failure.error)
+
+    def _unavailable(self, failure):
+        """The Refused (503) of a request whose layer failed before its response started."""
+        self._failed(failure)
+        return Refused(503, UNAVAILABLE)
 
     def discard(self, channel):
         """Count a message received behind the reply prefix on ``channel`` that no request will get."""
@@ -379,12 +428,17 @@ def perform(channel_layer, steps, body=None):
 
 
 def blocking_call(channel_layer, step):
-    """The layer call that a SEND, POLL, DRAIN or RECEIVE step asks for, made as a blocking call; its result."""
+    """
+    The layer call that a SEND, POLL, DRAIN or RECEIVE step asks for, made
+    as a blocking call; its result. An error but ChannelFull and
+    MessageTooLarge raises LayerFailed.
+    """
     kind = step[0]
-    if kind == SEND:
-        return channel_layer.send(step[1], step[2])
-    if kind == RECEIVE:
-        return receive_blocking(channel_layer, [step[1]])
-    if kind == POLL:
-        return channel_layer.receive([step[1]], block=False)
-    return drain(channel_layer, step[1])
+    with layer_call(channel_layer):
+        if kind == SEND:
+            return channel_layer.send(step[1], step[2])
+        if kind == RECEIVE:
+            return receive_blocking(channel_layer, [step[1]])
+        if kind == POLL:
+            return channel_layer.receive([step[1]], block=False)
+        return drain(channel_layer, step[1])

@@ -11,7 +11,7 @@ import threading
 
 from .base_layer import check_positive_int
 from .daemon_threads import join_by, start_daemon_threads
-from .layer_calls import clock, receive_blocking
+from .layer_calls import Outage, clock, failed_under, one_line, receive_blocking
 
 logger = logging.getLogger("asgiref.consumers")
 
@@ -20,7 +20,9 @@ class Consumers(object):
     """
     Worker threads that take messages from ``channel_layer`` on the channels
     of ``routes`` and call each channel's consumer with the message and the
-    layer. A consumer that raises is logged; the worker goes on.
+    layer. A consumer that raises is logged; the worker goes on. A layer
+    that fails stops no worker: each backs off (50 ms, doubling up to 1.6 s)
+    and :attr:`outage` logs it once, and once when it works again.
     """
 
     def __init__(self, routes, channel_layer):
@@ -34,6 +36,8 @@ class Consumers(object):
         self.channel_layer = channel_layer
         self._stopping = threading.Event()
         self._threads = []
+        #: What the consumer threads (or the loop, asgiref.asgi3_consumers) log about a failing layer.
+        self.outage = Outage(logger, "asgiref consumers")
 
     def start(self, threads=1):
         """Start ``threads`` worker threads and return."""
@@ -52,15 +56,28 @@ class Consumers(object):
         return ended
 
     def handle(self, channel, message):
-        """Call the consumer of ``channel`` with ``message``; log what it raises."""
+        """
+        Call the consumer of ``channel`` with ``message``; log what it raises:
+        its traceback, or one line if the layer failed under it.
+        """
         try:
             self.routes[channel](message, self.channel_layer)
-        except Exception:
-            logger.exception("consumer of %s failed on a message", channel)
+        except Exception as error:
+            if not failed_under(self.channel_layer, error):
+                logger.exception("consumer of %s failed on a message", channel)
+                return
+            logger.warning("consumer of %s did not finish: the channel layer failed (%s)", channel, one_line(error))
+            self.outage.failed(error)
 
     def _serve(self):
         channels = list(self.routes)
+        backoff = self.outage.backoff()
         while not self._stopping.is_set():
-            channel, message = receive_blocking(self.channel_layer, channels)
+            try:
+                channel, message = receive_blocking(self.channel_layer, channels)
+            except Exception as error:
+                self._stopping.wait(backoff.failed(error))
+                continue
+            backoff.succeeded()
             if channel is not None:
                 self.handle(channel, message)

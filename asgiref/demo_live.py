@@ -6,16 +6,25 @@ group, so a new user sees WebSockets cross the layer too.
 from __future__ import unicode_literals
 
 import json
+import logging
 import threading
+
+from .layer_calls import Outage
 
 #: The WebSocket path the demo page opens.
 PATH = "/live-statistics"
 
 _GROUP = "asgiref-demo-statistics"
 
+logger = logging.getLogger("asgiref.demo")
+
 
 class LiveStatistics(object):
-    """The consumers (:attr:`routes`) and the thread that sends the statistics every ``interval`` seconds."""
+    """
+    The consumers (:attr:`routes`) and the thread that sends the statistics
+    every ``interval`` seconds; while the layer fails, the thread waits the
+    longer of the interval and its backoff, and :attr:`outage` logs it once.
+    """
 
     def __init__(self, channel_layer, interval=1.0):
         self.channel_layer = channel_layer
@@ -24,6 +33,7 @@ class LiveStatistics(object):
                        "websocket.receive": self.ignore}
         self._stopping = threading.Event()
         self._thread = None
+        self.outage = Outage(logger, "asgiref demo statistics")
 
     def connect(self, message, channel_layer):
         """Accept a browser on the demo's path and add it to the group; refuse any other path."""
@@ -52,8 +62,16 @@ class LiveStatistics(object):
             self._thread.join(timeout)
 
     def _tick(self):
-        while not self._stopping.wait(self.interval):
-            self.channel_layer.send_group(_GROUP, {"text": self._statistics()})
+        backoff = self.outage.backoff()
+        wait = self.interval
+        while not self._stopping.wait(wait):
+            try:
+                self.channel_layer.send_group(_GROUP, {"text": self._statistics()})
+            except Exception as error:
+                wait = max(self.interval, backoff.failed(error))
+                continue
+            backoff.succeeded()
+            wait = self.interval
 
     def _statistics(self):
         layer = self.channel_layer

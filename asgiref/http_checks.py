@@ -9,6 +9,16 @@ import six
 #: The headers of the plain-text answers the bridge makes up itself.
 PLAIN_TEXT = [[b"content-type", b"text/plain; charset=utf-8"]]
 
+#: Seconds a 503 tells the client to wait before it tries again: a failed
+#: layer that is back is in use again within 2 s (asgiref.layer_calls).
+RETRY_AFTER = 2
+
+#: The header of every 503 the bridge makes up itself.
+RETRY_LATER = [[b"retry-after", str(RETRY_AFTER).encode("ascii")]]
+
+#: What a client is told while the channel layer fails.
+UNAVAILABLE = "The server cannot reach its application just now; try again shortly."
+
 _SEQUENCE = (list, tuple)
 
 _REQUEST_TYPES = {

@@ -5,8 +5,7 @@ through a channel layer, a WSGI server in front of ASGI.
 from __future__ import unicode_literals
 
 from .body_chunks import BodyProblem, body_chunks
-from .bridge import Exchange, HttpFront, Refused, perform
-from .http_checks import PLAIN_TEXT
+from .bridge import Exchange, HttpFront, Refused, error_answer, perform
 from .wsgi_mapping import headers_to_wsgi, request_from_environ, status_line
 
 class WsgiToAsgiAdapter(HttpFront):
@@ -21,11 +20,12 @@ class WsgiToAsgiAdapter(HttpFront):
     the next ones wait in the layer, so the worker waits too.
 
     Errors answer for themselves: 413 for a body over ``max_body_size``
-    (``None``: no limit), 503 when ``channel`` is full, 504 when no response
+    (``None``: no limit), 503 with ``Retry-After`` when ``channel`` is full
+    or the layer fails before the response started, 504 when no response
     comes within ``response_timeout`` seconds or the application takes no
     body chunk for ``send_timeout`` seconds, 502 for a malformed response.
     A response that stops mid-way (no next chunk within ``response_timeout``,
-    a malformed or a ``closed`` chunk) raises ResponseAborted from the
+    a malformed or a ``closed`` chunk, the layer failing) raises ResponseAborted from the
     iterable, so the server aborts the connection. When the WSGI server
     closes the response early, an ``http.disconnect`` is sent and the rest of
     that response is dropped.
@@ -49,7 +49,7 @@ class WsgiToAsgiAdapter(HttpFront):
             body = iter([(b"", False)])
         else:
             body = body_chunks(environ["wsgi.input"], length, self.body_chunk_size, self.max_body_size)
-        exchange = Exchange(self.channel_layer, self.prefixes, request["path"])
+        exchange = Exchange(self.channel_layer, self.prefixes, request["path"], self.outage)
         try:
             first = perform(self.channel_layer, exchange.sending(self.channel, request, self.send_timeout), body)
             message = perform(self.channel_layer, exchange.response(self.response_timeout, first))
@@ -109,7 +109,6 @@ def _content_length(environ):
 
 
 def _error(start_response, status, text):
-    body = ("%d %s\n%s\n" % (status, status_line(status)[4:], text)).encode("utf-8")
-    start_response(status_line(status), headers_to_wsgi(PLAIN_TEXT + [
-        [b"content-length", str(len(body)).encode("ascii")]]))
+    status, headers, body = error_answer(status, text)
+    start_response(status_line(status), headers_to_wsgi(headers))
     return [body]

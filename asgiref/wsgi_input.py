@@ -6,7 +6,7 @@ from __future__ import unicode_literals
 
 import logging
 
-from .layer_calls import clock, drain, receive_blocking
+from .layer_calls import LayerFailed, clock, drain, layer_call, receive_blocking
 
 logger = logging.getLogger("asgiref.wsgi")
 
@@ -16,7 +16,11 @@ class RequestAborted(IOError):
 
 
 class RequestBody(object):
-    """wsgi.input: the request's ``body``, then its ``body_channel`` chunks as they arrive."""
+    """
+    wsgi.input: the request's ``body``, then its ``body_channel`` chunks as
+    they arrive. A layer that fails under a read raises RequestAborted, and
+    ``failure`` keeps the LayerFailed.
+    """
 
     def __init__(self, channel_layer, body, body_channel, timeout):
         self._layer = channel_layer
@@ -24,6 +28,7 @@ class RequestBody(object):
         self._channel = body_channel
         self._more = body_channel is not None
         self._timeout = timeout
+        self.failure = None
 
     def read(self, size=-1):
         if size is None or size < 0:
@@ -70,7 +75,12 @@ class RequestBody(object):
         """Drop the body chunks that wait unread, once the application is done: nobody reads them now."""
         if self._more:
             self._more = False
-            drain(self._layer, self._channel)
+            try:
+                with layer_call(self._layer):
+                    drain(self._layer, self._channel)
+            except LayerFailed as failure:
+                # The chunks expire in the layer; the worker's next receive says the layer fails.
+                self.failure = self.failure or failure
 
     def _take(self, size):
         data = bytes(self._buffer[:size])
@@ -84,7 +94,13 @@ class RequestBody(object):
             if clock() > deadline:
                 self._more = False
                 raise RequestAborted("no request body arrived on %s for %ss" % (self._channel, self._timeout))
-            channel, message = receive_blocking(self._layer, [self._channel])
+            try:
+                with layer_call(self._layer):
+                    channel, message = receive_blocking(self._layer, [self._channel])
+            except LayerFailed as failure:
+                self._more = False
+                self.failure = failure
+                raise RequestAborted("the channel layer failed while the request body was read: %s" % failure)
         if message.get("closed"):
             self._more = False
             raise RequestAborted("the client went away before sending the whole request body")

@@ -10,9 +10,9 @@ import threading
 import six
 
 from .base_layer import check_positive_int, check_positive_number
-from .http_checks import PLAIN_TEXT, request_problem
+from .http_checks import PLAIN_TEXT, RETRY_LATER, UNAVAILABLE, request_problem
 from .daemon_threads import join_by, start_daemon_threads
-from .layer_calls import Patience, clock, receive_blocking
+from .layer_calls import LayerFailed, Outage, Patience, clock, failed_under, layer_call, receive_blocking
 from .wsgi_input import ErrorLog, RequestBody
 from .wsgi_mapping import headers_from_wsgi, status_code, wsgi_environ
 
@@ -40,6 +40,12 @@ class AsgiToWsgiAdapter(object):
     ``closed`` chunk, so the front can abort the connection rather than
     make a cut-off response look whole. SystemExit and KeyboardInterrupt
     raised by the application in a worker thread fail that request only.
+
+    A layer that fails (Redis away) stops no worker: each backs off (50 ms,
+    doubling up to 1.6 s) and the outage is logged once, and once when it
+    ends (:class:`asgiref.layer_calls.Outage`); a request the failure
+    caught midway ends with one line in the log, and the front gets a 503
+    or a cut-off response if the layer takes it by then.
     """
 
     def __init__(self, wsgi_application, channel_layer, channel="http.request", body_timeout=60,
@@ -60,6 +66,8 @@ class AsgiToWsgiAdapter(object):
         self._state = threading.Condition(threading.Lock())
         # Reply channel -> a one-item list, set True when its client leaves.
         self._in_flight = {}
+        #: What the worker threads log about a failing layer.
+        self.outage = Outage(logger, "asgiref worker")
 
     def start(self, threads=4):
         """Start ``threads`` worker threads and return."""
@@ -96,9 +104,15 @@ class AsgiToWsgiAdapter(object):
 
     def _serve(self):
         channels = [self.channel, "http.disconnect"]
+        backoff = self.outage.backoff()
         while not self._stopping.is_set():
             try:
                 channel, message = receive_blocking(self.channel_layer, channels)
+            except Exception as error:
+                self._stopping.wait(backoff.failed(error))
+                continue
+            backoff.succeeded()
+            try:
                 if channel == "http.disconnect":
                     self._disconnected(message)
                 elif channel is not None:
@@ -113,9 +127,13 @@ class AsgiToWsgiAdapter(object):
             abandoned[0] = True
 
     def _take_disconnects(self):
-        """Note every ``http.disconnect`` waiting, without waiting for one: for a worker that is busy."""
+        """
+        Note every ``http.disconnect`` waiting, without waiting for one: for a
+        worker that is busy. Raises LayerFailed if the layer fails.
+        """
         while True:
-            channel, message = self.channel_layer.receive(["http.disconnect"], block=False)
+            with layer_call(self.channel_layer):
+                channel, message = self.channel_layer.receive(["http.disconnect"], block=False)
             if channel is None:
                 return
             self._disconnected(message)
@@ -139,6 +157,8 @@ class AsgiToWsgiAdapter(object):
         except _Gone as gone:
             if gone.client_left:
                 logger.info("%s: the client went away", reply_channel)
+            elif gone.failure is not None:
+                response.lose(gone.failure)
             elif response.started:
                 response.abandon()
         finally:
@@ -167,6 +187,12 @@ class AsgiToWsgiAdapter(object):
             # The client is gone: nothing to answer; handle() notes it.
             raise
         except BaseException as error:
+            if body.failure is not None:
+                # Not the application's fault: the layer failed under its read.
+                raise _Gone(client_left=False, failure=body.failure)
+            if isinstance(error, Exception) and failed_under(self.channel_layer, error):
+                # Nor is the layer failing under a call of its own.
+                raise _Gone(client_left=False, failure=LayerFailed(error))
             logger.exception("%s %s failed", message["method"], message["path"])
             response.fail()
             # Signals reach the main thread alone: in a worker thread, SystemExit
@@ -178,11 +204,12 @@ class AsgiToWsgiAdapter(object):
 
 
 class _Gone(Exception):
-    """The client left, or its reply channel stayed full: stop responding."""
+    """The client left, its reply channel stayed full, or the layer failed (``failure``): stop responding."""
 
-    def __init__(self, client_left):
+    def __init__(self, client_left, failure=None):
         Exception.__init__(self)
         self.client_left = client_left
+        self.failure = failure
 
 
 class _Response(object):
@@ -196,6 +223,8 @@ class _Response(object):
         self.headers = None
         self.started = False
         self.finished = False
+        # Whether a message of the response reached the layer.
+        self._sent = False
         self._next_check = clock() + _DISCONNECT_CHECK
 
     def start_response(self, status, headers, exc_info=None):
@@ -256,6 +285,12 @@ class _Response(object):
             self._send({"status": self.status, "headers": self.headers, "content": data, "more_content": more})
 
     def _send(self, message):
+        try:
+            return self._send_patiently(message)
+        except LayerFailed as failure:
+            raise _Gone(client_left=False, failure=failure)
+
+    def _send_patiently(self, message):
         layer = self.adapter.channel_layer
         if self.started and clock() >= self._next_check:
             self._next_check = clock() + _DISCONNECT_CHECK
@@ -263,7 +298,10 @@ class _Response(object):
         patience = Patience(self.adapter.send_timeout)
         while not self.abandoned[0]:
             try:
-                return layer.send(self.reply_channel, message)
+                with layer_call(layer):
+                    layer.send(self.reply_channel, message)
+                self._sent = True
+                return
             except layer.ChannelFull:
                 # The client reads slower than the application writes, or has
                 # left: only this request waits, and a disconnect ends the wait.
@@ -281,16 +319,45 @@ class _Response(object):
                 self.send_error(500, "The application failed; the error is in the server's log.")
             elif not self.finished:
                 self.abandon()
-        except _Gone:
-            pass
+        except _Gone as gone:
+            if gone.failure is not None:
+                self.lose(gone.failure)
 
     def abandon(self):
-        """End a started response as cut off (a ``closed`` chunk), if the reply channel has room."""
+        """End a started response as cut off (a ``closed`` chunk), if the reply channel has room and the layer works."""
         self.finished = True
+        layer = self.adapter.channel_layer
         try:
-            self.adapter.channel_layer.send(self.reply_channel, {"content": b"", "more_content": False, "closed": True})
-        except self.adapter.channel_layer.ChannelFull:
+            with layer_call(layer):
+                layer.send(self.reply_channel, {"content": b"", "more_content": False, "closed": True})
+        except layer.ChannelFull:
             logger.warning("could not tell %s that its response was cut off: channel full", self.reply_channel)
+        except LayerFailed as failure:
+            # The front finds the layer failing too, and aborts the response itself.
+            self.adapter.outage.failed(failure.error)
+
+    def lose(self, failure):
+        """
+        After the layer failed under this request: one line in the log, then
+        a 503 (or, once started, the end of a cut-off response) if the layer
+        takes it now; else the front finds the layer failing too.
+        """
+        logger.warning("%s: response %s: the channel layer failed (%s)", self.reply_channel,
+                       "cut off" if self._sent else "not sent", failure)
+        self.adapter.outage.failed(failure.error)
+        layer = self.adapter.channel_layer
+        try:
+            if self._sent:
+                if not self.finished:
+                    self.abandon()
+            else:
+                self.started = self.finished = True
+                with layer_call(layer):
+                    layer.send(self.reply_channel, {
+                        "status": 503, "headers": PLAIN_TEXT + RETRY_LATER,
+                        "content": (UNAVAILABLE + "\n").encode("utf-8")})
+        except (LayerFailed, layer.ChannelFull):
+            pass
 
     def send_error(self, status, text):
         self._send({"status": status, "headers": PLAIN_TEXT, "content": text.encode("utf-8") + b"\n"})

@@ -50,3 +50,7 @@ def _http_hello(message, channel_layer):
 
 #: ASGI 1 consumers for ``asgiref serve --consumers cli_apps:routes``.
 routes = {"websocket.connect": _accept, "websocket.receive": _echo, "http.request": _http_hello}
+
+#: The WebSocket consumers alone, beside a WSGI application: ``worker cli_apps:application --consumers ...``
+#: (channel names are text on Python 2 too).
+websocket_routes = {u"websocket.connect": _accept, u"websocket.receive": _echo}
