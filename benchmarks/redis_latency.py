@@ -75,6 +75,14 @@ def ping_median(port, count=500):
     return sorted(times)[count // 2]
 
 
+def cpu_seconds(pid):
+    """The CPU time process ``pid`` has used so far (user and system), from /proc."""
+    with open("/proc/%d/stat" % pid) as stat:
+        fields = stat.read().rpartition(")")[2].split()
+    # utime and stime, the 14th and 15th fields: the 12th and 13th after the command's name.
+    return (int(fields[11]) + int(fields[12])) / float(os.sysconf("SC_CLK_TCK"))
+
+
 def pair(front, redis_url, workers, port):
     """``asgiref interface`` on ``front`` and ``asgiref worker`` over ``redis_url``, answering on ``port``."""
     layer = ["--layer", redis_url, "--log-level", "WARNING"]
@@ -84,8 +92,12 @@ def pair(front, redis_url, workers, port):
     ], {"path": [ROOT, HERE]}, port)
 
 
-def measure(arguments, redis_port, proxy_port):
-    """{(front, redis): (req/s, p50, p99, failed requests)}, the best of the interleaved rounds."""
+def measure(arguments, redis_port, proxy):
+    """
+    {(front, redis): (req/s, p50, p99, failed requests, the proxy's share of
+    a core)}, the best of the interleaved rounds.
+    """
+    proxy_process, proxy_port = proxy
     ports, processes = {}, []
     try:
         for database, (front, redis) in enumerate((front, redis) for front in FRONTS for redis in REDIS):
@@ -97,10 +109,12 @@ def measure(arguments, redis_port, proxy_port):
         results = {}
         for _ in range(arguments.rounds):
             for configuration, port in ports.items():
+                used = cpu_seconds(proxy_process.pid)
                 rate, p50, p99, failed, _ = wrk(port, arguments.connections, arguments.seconds)
+                proxy_cpu = (cpu_seconds(proxy_process.pid) - used) / arguments.seconds
                 best = results.get(configuration)
                 if best is None or rate > best[0]:
-                    results[configuration] = (rate, p50, p99, failed)
+                    results[configuration] = (rate, p50, p99, failed, proxy_cpu)
         return results
     finally:
         for started in processes:
@@ -120,7 +134,7 @@ def main():
     try:
         proxy, proxy_port = start_proxy(redis_port, arguments.delay)
         added = ping_median(proxy_port) - ping_median(redis_port)
-        results = measure(arguments, redis_port, proxy_port)
+        results = measure(arguments, redis_port, (proxy, proxy_port))
     finally:
         for process in (proxy, redis):
             if process is not None:
@@ -133,19 +147,20 @@ def main():
               sys.version.split()[0], uvicorn.__version__, _event_loop(), arguments.workers, arguments.connections,
               arguments.seconds, arguments.rounds, added * 1e3, os.getloadavg()[0]))
     rows = [("front", "req/s direct", "req/s hop", "hop / direct", "p50 direct", "p50 hop", "p99 direct", "p99 hop",
-             "failed direct / hop")]
+             "failed direct / hop", "proxy CPU")]
     for front in FRONTS:
         direct, hop = results[(front, "direct")], results[(front, "hop")]
         rows.append((front, "%.0f" % direct[0], "%.0f" % hop[0], "%.2fx" % (hop[0] / direct[0]),
                      "%.2f ms" % (direct[1] * 1e3), "%.2f ms" % (hop[1] * 1e3),
-                     "%.2f ms" % (direct[2] * 1e3), "%.2f ms" % (hop[2] * 1e3), "%d / %d" % (direct[3], hop[3])))
+                     "%.2f ms" % (direct[2] * 1e3), "%.2f ms" % (hop[2] * 1e3), "%d / %d" % (direct[3], hop[3]),
+                     "%.0f%% of a core" % (hop[4] * 100)))
     uvicorn_, waitress = [(results[(front, "direct")][0], results[(front, "hop")][0]) for front in FRONTS]
     rows.append(("uvicorn / waitress", "%.2fx" % (uvicorn_[0] / waitress[0]), "%.2fx" % (uvicorn_[1] / waitress[1]),
-                 "", "", "", "", "", ""))
+                 "", "", "", "", "", "", ""))
     print_table(rows)
     print()
     print_table([("target (through the hop)", "measured", "met")] + [
-        (name, "%.2fx" % ratio, "yes" if ratio >= floor else "no") for name, ratio, floor in [
+        (name, "%.3fx" % ratio, "yes" if ratio >= floor else "no") for name, ratio, floor in [
             ("uvicorn >= 0.5x its direct throughput", uvicorn_[1] / uvicorn_[0], 0.5),
             ("uvicorn >= 1.0x the waitress front's", uvicorn_[1] / waitress[1], 1.0)]])
 

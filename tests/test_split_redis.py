@@ -2,9 +2,11 @@
 The split deployment end to end, as a new user runs it: README's recipe
 (``asgiref interface``, once on each HTTP server, and ``asgiref worker``)
 over a real redis-server, serving a site just made by ``django-admin
-startproject`` and a WSGI generator application that answers in chunks.
-Sequential clients, concurrent ones, and clients that leave mid-response
-beside them: every answer of every client that stays is checked whole.
+startproject`` (with the Django installed: 2.2 on Python 3, 1.11 on 2.7)
+and a WSGI generator application that answers in chunks. Sequential
+clients, concurrent ones, and clients that hang up before or during their
+answer beside them: every answer is checked whole, the Django pages against
+what Django's own test client gets, each chunk against the request it is for.
 """
 from __future__ import unicode_literals
 
