@@ -75,17 +75,32 @@ def seconds(text):
 
 
 def load(port, connections, duration, path="/"):
-    """wrk against ``path`` on ``port``: (requests per second, p50, p99 in seconds)."""
+    """wrk against ``path`` on ``port``: (requests per second, p50, p99 in seconds); exits if any request failed."""
+    rate, p50, p99, failed, output = wrk(port, connections, duration, path)
+    if failed:
+        raise SystemExit("wrk saw errors:\n" + output)
+    return rate, p50, p99
+
+
+def wrk(port, connections, duration, path="/"):
+    """
+    wrk against ``path`` on ``port``: (requests per second, p50, p99 in
+    seconds, failed requests, wrk's output). Failed: answered other than 2xx
+    or 3xx, or a socket error.
+    """
     output = subprocess.check_output([
         "wrk", "-t1", "-c%d" % connections, "-d%ds" % duration, "--latency", "http://127.0.0.1:%d%s" % (port, path),
     ]).decode("ascii")
-    if "Non-2xx" in output or "Socket errors" in output:
-        raise SystemExit("wrk saw errors:\n" + output)
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
     # The "Latency Distribution" lines: "     50%    1.52ms".
     p50 = seconds(re.search(r"^\s+50%\s+(\S+)$", output, re.MULTILINE).group(1))
     p99 = seconds(re.search(r"^\s+99%\s+(\S+)$", output, re.MULTILINE).group(1))
-    return rate, p50, p99
+    # "Non-2xx or 3xx responses: 12", "Socket errors: connect 0, read 3, write 0, timeout 0".
+    non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    socket_errors = re.search(r"Socket errors:([^\n]*)", output)
+    failed = int(non_2xx.group(1)) if non_2xx else 0
+    failed += sum(int(count) for count in re.findall(r"\d+", socket_errors.group(1))) if socket_errors else 0
+    return rate, p50, p99, failed, output
 
 
 def memory(pid, field):

@@ -2,6 +2,8 @@
 import hashlib
 import time
 
+from six.moves.urllib.parse import parse_qs
+
 
 def application(environ, start_response):
     """Echoes the method, path, query and a digest of the body."""
@@ -26,6 +28,28 @@ def _late(name, seconds):
 
 slow = _late("slow", 2)
 stuck = _late("stuck", 60)
+
+
+def chunk(path, index, count):
+    """The ``index``-th of the ``count`` chunks that ``chunked`` answers ``path`` with."""
+    return ("%s chunk %d of %d %s\n" % (path, index + 1, count, "." * 200)).encode("latin-1")
+
+
+def chunked(environ, start_response):
+    """
+    A generator response of ``n`` chunks (query ``n``, 3 if absent), ``pause``
+    seconds apart (0.005 if absent), each naming the request's path: a chunk
+    of another request shows.
+    """
+    query = parse_qs(environ["QUERY_STRING"])
+    count = int(query.get("n", ["3"])[0])
+    pause = float(query.get("pause", ["0.005"])[0])
+    path = environ["PATH_INFO"]
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    for index in range(count):
+        if index:
+            time.sleep(pause)
+        yield chunk(path, index, count)
 
 
 not_callable = 42
