@@ -4,6 +4,7 @@ application in worker threads, a WSGI application behind ASGI.
 """
 from __future__ import unicode_literals
 
+import collections
 import logging
 import threading
 
@@ -34,7 +35,9 @@ class AsgiToWsgiAdapter(object):
     ``body_timeout`` seconds for each chunk. A full reply channel (a client
     slower than its application) is retried with backoff for up to
     ``send_timeout`` seconds, and meanwhile ``http.disconnect`` is checked,
-    so a client that left is noticed even while every worker is busy.
+    so a client that left is noticed even while every worker is busy. A
+    client that left before its request was taken (its ``http.disconnect``
+    came first) still has its application run, but no response is sent.
     Response content is sent in messages of at most ``chunk_size`` bytes.
     An application that fails after its response started ends it with a
     ``closed`` chunk, so the front can abort the connection rather than
@@ -66,6 +69,9 @@ class AsgiToWsgiAdapter(object):
         self._state = threading.Condition(threading.Lock())
         # Reply channel -> a one-item list, set True when its client leaves.
         self._in_flight = {}
+        # Clients that left before their request was taken (see _disconnected).
+        self._left_early = _RecentlyLeft()
+        self._in_flight_lock = threading.Lock()
         #: What the worker threads log about a failing layer.
         self.outage = Outage(logger, "asgiref worker")
 
@@ -122,9 +128,19 @@ class AsgiToWsgiAdapter(object):
                 logger.exception("worker failed; it goes on serving")
 
     def _disconnected(self, message):
-        abandoned = self._in_flight.get(message.get("reply_channel")) if isinstance(message, dict) else None
-        if abandoned is not None:
-            abandoned[0] = True
+        reply_channel = message.get("reply_channel") if isinstance(message, dict) else None
+        if not isinstance(reply_channel, six.text_type):
+            return
+        with self._in_flight_lock:
+            abandoned = self._in_flight.get(reply_channel)
+            if abandoned is not None:
+                abandoned[0] = True
+            else:
+                # The front gave up before a worker took the request (a
+                # client that hangs up at once, another thread quicker to
+                # receive): remembered, so its response is never sent into a
+                # reply channel nobody reads, where it would wait for room.
+                self._left_early.add(reply_channel)
 
     def _take_disconnects(self):
         """
@@ -144,8 +160,9 @@ class AsgiToWsgiAdapter(object):
         if not isinstance(reply_channel, six.text_type):
             logger.error("http.request without a reply channel dropped: %r", message)
             return
-        # Dict operations are atomic; the condition is only for stop() to wait on.
-        abandoned = self._in_flight[reply_channel] = [False]
+        # The condition is only for stop() to wait on.
+        with self._in_flight_lock:
+            abandoned = self._in_flight[reply_channel] = [self._left_early.take(reply_channel)]
         try:
             response = _Response(self, reply_channel, abandoned)
             problem = request_problem(message)
@@ -201,6 +218,34 @@ class AsgiToWsgiAdapter(object):
                 raise
         finally:
             body.discard()
+
+
+class _RecentlyLeft(object):
+    """
+    Reply channels whose client left before their request was taken, for
+    ``keep`` seconds and at most ``most`` of them: disconnects for requests
+    that other worker processes serve are never taken, and must not pile up.
+    """
+
+    def __init__(self, keep=60, most=10000):
+        self.keep = keep
+        self.most = most
+        self._channels = set()
+        self._order = collections.deque()
+
+    def add(self, channel):
+        now = clock()
+        self._order.append((now, channel))
+        self._channels.add(channel)
+        while self._order and (len(self._order) > self.most or now - self._order[0][0] > self.keep):
+            self._channels.discard(self._order.popleft()[1])
+
+    def take(self, channel):
+        """Whether ``channel``'s client left early; it is forgotten."""
+        if channel not in self._channels:
+            return False
+        self._channels.discard(channel)
+        return True
 
 
 class _Gone(Exception):

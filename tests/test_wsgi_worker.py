@@ -426,6 +426,36 @@ def test_a_disconnect_stops_the_stream_and_closes_the_iterable(layer):
     assert worker.stop(10)
 
 
+def test_a_client_that_left_before_its_request_was_taken_gets_no_response_and_holds_no_worker(layer):
+    # Its http.disconnect is taken first (the worker that takes it serves
+    # nothing for it yet); the response, bigger than its reply channel
+    # holds, must not wait there for room that nobody will ever make.
+    small = ChannelLayer(capacity=2, receive_timeout=0.2)
+    ran = []
+
+    def application(environ, start_response):
+        ran.append(environ["PATH_INFO"])
+        start_response(str("200 OK"), [])
+        return [b"chunk"] * 10
+
+    worker = AsgiToWsgiAdapter(application, small, send_timeout=30)
+    worker.start(threads=1)
+    gone = http_request(small, path="/gone")
+    small.send("http.disconnect", {"reply_channel": gone["reply_channel"], "path": "/gone"})
+    deadline = time.time() + 10
+    while small.channel_statistics("http.disconnect")["messages_pending"] and time.time() < deadline:
+        time.sleep(0.01)
+    small.send("http.request", gone)
+    waiting = http_request(small, path="/next")
+    small.send("http.request", waiting)
+    started = time.time()
+    assert replies(small, waiting, timeout=10)[0]["status"] == 200
+    assert time.time() - started < 10
+    assert ran == ["/gone", "/next"]
+    assert small.receive([gone["reply_channel"]]) == (None, None)
+    assert worker.stop(10)
+
+
 # AsgiToWsgiAdapter: worker threads.
 
 def test_workers_serve_requests_and_survive_failing_ones(layer):
