@@ -20,6 +20,7 @@ from six.moves import http_client
 import shared_layer
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+_PYTHON_WARNING = re.compile(r"\S+\.py:\d+: \w*Warning: ")
 
 
 class Command(object):
@@ -36,8 +37,20 @@ class Command(object):
         self._reader.start()
 
     def _read(self):
+        warning_source = False
         for line in iter(self.process.stderr.readline, b""):
-            self.lines.append(line.decode("utf-8", "replace").rstrip("\n"))
+            line = line.decode("utf-8", "replace").rstrip("\n")
+            # Python's warnings about other packages (cryptography's about
+            # Python 3.6 and 3.7, at redis-py's import) are not the command's
+            # lines: a warning and the source line after it are left out.
+            if _PYTHON_WARNING.match(line):
+                warning_source = True
+                continue
+            if warning_source and line.startswith("  "):
+                warning_source = False
+                continue
+            warning_source = False
+            self.lines.append(line)
 
     def wait_for_line(self, pattern, timeout=30):
         deadline = time.time() + timeout
