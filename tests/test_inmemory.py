@@ -318,6 +318,31 @@ def test_receivers_blocked_during_a_flush_keep_working():
     assert result == [("c", {"after": "flush"})]
 
 
+def test_a_message_handed_to_a_receiver_as_it_times_out_is_still_returned():
+    # Receivers that time out every few milliseconds race the sends that
+    # hand them messages: each message still arrives exactly once.
+    layer = ChannelLayer(capacity=1000, receive_timeout=0.002)
+    received, done = [], threading.Event()
+
+    def consume():
+        while not done.is_set() or layer.global_statistics()["messages_pending"]:
+            channel, message = layer.receive(["race"], block=True)
+            if channel is not None:
+                received.append(message["n"])
+
+    consumers = [threading.Thread(target=consume) for _ in range(3)]
+    for thread in consumers:
+        thread.start()
+    for n in range(3000):
+        layer.send("race", {"n": n})
+        if n % 50 == 0:
+            time.sleep(0.001)
+    done.set()
+    for thread in consumers:
+        thread.join(30)
+    assert sorted(received) == list(range(3000))
+
+
 # Threads.
 
 def test_many_producers_and_consumers_deliver_each_message_exactly_once_in_order_per_producer():
