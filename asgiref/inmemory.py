@@ -15,6 +15,7 @@ from .base_layer import (
     BaseChannelLayer, InvalidArgument, check_positive_int, check_positive_number, random_name_part,
 )
 from .inmemory_twisted import TwistedReceive, twisted_imports
+from .messages import flat_copy
 from .wakeup import Wakeup
 
 if six.PY2:
@@ -40,8 +41,9 @@ _RECLAIM_BATCH = 100
 #: What ``_put`` returns for a channel at its capacity.
 _FULL = object()
 
-#: The channel names checked last are remembered, up to this many, so
-#: sending to them again skips the name rule's regular expression.
+#: The channel names checked last are remembered, up to this many for send
+#: and as many for receive, so using them again skips the name rule's
+#: regular expression.
 _KNOWN_NAMES = 1024
 
 
@@ -103,8 +105,9 @@ class ChannelLayer(_AsyncReceive, TwistedReceive, BaseChannelLayer):
         self._own_get_capacity = type(self).get_capacity is not BaseChannelLayer.get_capacity
         self._lock = threading.Lock()
         self._waiters = {}
-        # Channel name -> its queue name, for names send has checked.
-        self._known_names = {}
+        # Channel name -> its queue name, for names send and receive have checked.
+        self._sendable = {}
+        self._receivable = {}
         self._sent = 0
         self._full = 0
         self._empty()
@@ -134,11 +137,16 @@ class ChannelLayer(_AsyncReceive, TwistedReceive, BaseChannelLayer):
         channel holds its capacity (``get_capacity``), MessageTooLarge when the
         payload is over ``max_message_size``, TypeError for a bad name or value.
         """
-        # Only plain text is looked up: a subclass could compare equal to a known name.
-        name = self._known_names.get(channel) if type(channel) is six.text_type else None
+        name = self._sendable.get(channel) if type(channel) is six.text_type else None
         if name is None:
             name = self._queue_name(channel)
-        message = self.checked_message(message, self.max_message_size, keep_tuples=True)
+        # The flat shapes' check and copy without checked_message's call;
+        # any other message, or one too large, goes through it to be walked or refused.
+        copied = flat_copy(message, True) if type(message) is dict else None
+        if copied is None or (self.max_message_size is not None and copied[1] > self.max_message_size):
+            message = self.checked_message(message, self.max_message_size, keep_tuples=True)
+        else:
+            message = copied[0]
         capacity = self.get_capacity(name) if self.channel_capacity or self._own_get_capacity else self.capacity
         with self._lock:
             handed = self._put(name, channel, message, capacity, self._reclaim())
@@ -280,16 +288,22 @@ class ChannelLayer(_AsyncReceive, TwistedReceive, BaseChannelLayer):
         """The queue name of a channel name send may use, once checked (TypeError if it is bad)."""
         self.valid_channel_name(channel)
         name = self.non_local_name(channel) if "!" in channel else channel
-        if type(channel) is six.text_type:
-            if len(self._known_names) >= _KNOWN_NAMES:
-                self._known_names.clear()
-            self._known_names[channel] = name
+        _remember(self._sendable, channel, name)
         return name
 
     def _receive_names(self, channels):
         """The queue names behind ``channels``, checked as ``receive`` checks them."""
+        kind = type(channels)
+        if kind is list or kind is tuple:
+            known = self._receivable
+            names = [known.get(channel) if type(channel) is six.text_type else None for channel in channels]
+            if names and None not in names:
+                return names
         channels = self.checked_channel_names(channels, receive=True)
-        return [self.non_local_name(channel) if "!" in channel else channel for channel in channels]
+        names = [self.non_local_name(channel) if "!" in channel else channel for channel in channels]
+        for channel, name in zip(channels, names):
+            _remember(self._receivable, channel, name)
+        return names
 
     # Waiting. A send hands its message to the longest-waiting receiver of
     # its channel (``waiter.found``) under the lock and rings it after: the
@@ -533,6 +547,15 @@ class ChannelLayer(_AsyncReceive, TwistedReceive, BaseChannelLayer):
                 for channel, added in members.items()
             ]
             heapq.heapify(self._group_schedule)
+
+
+def _remember(known, channel, name):
+    """Note in ``known`` that ``channel`` passed its check, with its queue name."""
+    # Only plain text: a subclass could compare equal to a name it is not.
+    if type(channel) is six.text_type:
+        if len(known) >= _KNOWN_NAMES:
+            known.clear()
+        known[channel] = name
 
 
 class _Queue(deque):

@@ -88,20 +88,22 @@ def flat_copy(message, keep_tuples=False):
             index = 0
             for item in value:
                 item_kind = type(item)
-                if item_kind is _BYTES or item_kind is _TEXT:
-                    size += len(item)
-                elif item_kind is list or item_kind is tuple:
+                if item_kind is list or item_kind is tuple:
                     if len(item) != 2:
                         return None
                     first, second = item
-                    first_kind, second_kind = type(first), type(second)
-                    if ((first_kind is not _BYTES and first_kind is not _TEXT)
-                            or (second_kind is not _BYTES and second_kind is not _TEXT)):
-                        return None
+                    # Pairs of bytes (headers) are the commonest: one test each.
+                    if type(first) is not _BYTES or type(second) is not _BYTES:
+                        first_kind, second_kind = type(first), type(second)
+                        if ((first_kind is not _BYTES and first_kind is not _TEXT)
+                                or (second_kind is not _BYTES and second_kind is not _TEXT)):
+                            return None
                     size += 2 + len(first) + len(second)
                     # A kept tuple of strings is immutable through and through: shared.
                     if item_kind is list or not keep_tuples:
                         items[index] = [first, second]
+                elif item_kind is _BYTES or item_kind is _TEXT:
+                    size += len(item)
                 elif item_kind is not int or not _INT64_MIN <= item <= _INT64_MAX:
                     return None
                 index += 1
