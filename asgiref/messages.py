@@ -86,7 +86,8 @@ def flat_copy(message, keep_tuples=False):
             size += len(value)
             items = list(value)
             index = 0
-            for item in value:
+            # The snapshot is walked: a list another thread changes meanwhile cannot trip it.
+            for item in items:
                 item_kind = type(item)
                 if item_kind is list or item_kind is tuple:
                     if len(item) != 2:
