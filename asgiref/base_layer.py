@@ -242,7 +242,7 @@ class BaseChannelLayer(object):
         arrive as lists, as through any serialising layer, unless
         ``keep_tuples``.
         """
-        # The flat shapes first, without going through checked_copy: every send runs this.
+        # The flat shapes first, without going through checked_copy: a layer runs this for every send.
         copied = type(message) is dict and flat_copy(message, keep_tuples)
         if not copied:
             if not isinstance(message, dict):
