@@ -37,7 +37,7 @@ class AsgiToWsgiAdapter(object):
     ``send_timeout`` seconds, and meanwhile ``http.disconnect`` is checked,
     so a client that left is noticed even while every worker is busy. A
     client that left before its request was taken (its ``http.disconnect``
-    came first) still has its application run, but no response is sent.
+    came first) is not served: its application is not run.
     Response content is sent in messages of at most ``chunk_size`` bytes.
     An application that fails after its response started ends it with a
     ``closed`` chunk, so the front can abort the connection rather than
@@ -162,7 +162,12 @@ class AsgiToWsgiAdapter(object):
             return
         # The condition is only for stop() to wait on.
         with self._in_flight_lock:
-            abandoned = self._in_flight[reply_channel] = [self._left_early.take(reply_channel)]
+            if self._left_early.take(reply_channel):
+                # Nobody waits for this answer: a flood of requests whose
+                # clients hang up at once costs the workers next to nothing.
+                logger.info("%s: the client went away before its request was served; not run", reply_channel)
+                return
+            abandoned = self._in_flight[reply_channel] = [False]
         try:
             response = _Response(self, reply_channel, abandoned)
             problem = request_problem(message)

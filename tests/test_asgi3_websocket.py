@@ -23,6 +23,7 @@ from websockets.sync.client import connect  # noqa: E402
 from asgiref.asgi3 import ChannelLayerApplication  # noqa: E402
 from asgiref.consumers import Consumers  # noqa: E402
 from asgiref.inmemory import ChannelLayer  # noqa: E402
+from asgiref.layer_calls import send_patiently  # noqa: E402
 from asgi3_servers import open_all_then_send, Uvicorn  # noqa: E402
 
 WAIT = 10
@@ -373,7 +374,10 @@ def test_a_client_slower_than_its_application_is_closed_with_1013_and_no_other_i
                 layer.send(slow_channel, {"bytes": b"x" * 100000})
             except layer.ChannelFull:
                 time.sleep(0.01)
-        layer.send(quick_channel, {"text": "still here"})
+        # The two sockets' reply channels share this process's prefix, and so
+        # its capacity: the quick one's message may wait its turn, as an
+        # application's sender waits out ChannelFull (spec section 5b).
+        send_patiently(layer, quick_channel, {"text": "still here"}, WAIT)
         assert quick.recv(WAIT) == "still here"
     disconnect = [message for message in application.wait_for("websocket.disconnect", 2)
                   if message["path"] == "/slow"]

@@ -248,10 +248,14 @@ def test_a_startproject_site_answers_the_clients_that_stay_while_others_hang_up(
 
     def hang_up_early(number):
         # Gone before the answer, or while it comes: some time between 0 and 20 ms.
+        # Then a pause: these clients wait for nothing, and at full speed they
+        # would send more requests than a worker serves on a busy machine,
+        # whose http.request channel would fill and rightly answer 503.
         def client():
             delays = random.Random(number)
             for request in range(40):
                 leave(port, PAGES[request % len(PAGES)], after=delays.uniform(0, 0.02))
+                time.sleep(0.05)
         return client
 
     run_clients([page_client(port, expected, tally, 40, first=number, keep_alive=number % 2 == 0)
