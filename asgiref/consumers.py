@@ -10,8 +10,8 @@ import logging
 import threading
 
 from .base_layer import check_positive_int
-from .daemon_threads import join_by, start_daemon_threads
-from .layer_calls import Outage, clock, failed_under, one_line, receive_blocking
+from .bridge.threads import join_by, start_daemon_threads
+from .bridge.layer_calls import Outage, clock, failed_under, one_line, receive_blocking
 
 logger = logging.getLogger("asgiref.consumers")
 
@@ -36,7 +36,7 @@ class Consumers(object):
         self.channel_layer = channel_layer
         self._stopping = threading.Event()
         self._threads = []
-        #: What the consumer threads (or the loop, asgiref.asgi3_consumers) log about a failing layer.
+        #: What the consumer threads (or the loop, asgiref.asgi3.consumers) log about a failing layer.
         self.outage = Outage(logger, "asgiref consumers")
 
     def start(self, threads=1):

@@ -9,12 +9,12 @@ Python 3.9+ only; Python 2.7 to 3.8 keep the waitress front
 """
 import asyncio
 
-from .asgi3_consumers import consume
-from .asgi3_http import HttpRelay
-from .asgi3_mailboxes import Mailboxes
-from .asgi3_websocket import WebSocketRelay
-from .base_layer import check_positive_number
-from .bridge import HttpFront
+from .consumers import consume
+from .http import HttpRelay
+from .mailboxes import Mailboxes
+from .websocket import WebSocketRelay
+from ..base_layer import check_positive_number
+from ..bridge import HttpFront
 
 
 class ChannelLayerApplication(HttpFront):
@@ -32,7 +32,7 @@ class ChannelLayerApplication(HttpFront):
     for a malformed response; a response that stops mid-way aborts the
     connection. Each request waits for its replies on a reply prefix of its
     own; the WebSockets' replies come through one receive per process
-    (asgiref.asgi3_mailboxes); all awaited on the server's event loop.
+    (asgiref.asgi3.mailboxes); all awaited on the server's event loop.
 
     A WebSocket handshake waits up to ``connect_timeout`` seconds for the
     application's answer (none: refused); a frame the layer will not take

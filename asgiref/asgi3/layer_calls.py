@@ -10,9 +10,9 @@ import asyncio
 import functools
 import logging
 
-from .bridge import BODY, DONE, PAUSE, POLL, RECEIVE, SEND, blocking_call
-from .inmemory import ChannelLayer as InMemoryChannelLayer
-from .layer_calls import Patience, clock, layer_call
+from ..bridge import BODY, DONE, PAUSE, POLL, RECEIVE, SEND, blocking_call
+from ..inmemory import ChannelLayer as InMemoryChannelLayer
+from ..bridge.layer_calls import Patience, clock, layer_call
 
 logger = logging.getLogger("asgiref.asgi3")
 

@@ -10,8 +10,8 @@ import collections
 import itertools
 import logging
 
-from .base_layer import random_name_part
-from .layer_calls import Outage
+from ..base_layer import random_name_part
+from ..bridge.layer_calls import Outage
 
 logger = logging.getLogger("asgiref.asgi3")
 

@@ -10,7 +10,7 @@ any I/O itself: each of its operations (:meth:`Exchange.sending`,
 *steps*, the layer calls and pauses it needs, to which the front sends back
 what each step gave. The WSGI front performs the steps with blocking calls
 in its thread (:func:`perform`); the ASGI 3 front awaits them on its event
-loop (``asgiref.asgi3_layer.LayerCalls``). So both fronts share one copy of
+loop (``asgiref.asgi3.layer_calls.LayerCalls``). So both fronts share one copy of
 the logic and differ only in how they wait.
 
 A request's reply channel lies behind a process-specific prefix that no
@@ -30,10 +30,10 @@ import time
 
 import six
 
-from .base_layer import check_positive_int, check_positive_number, random_name_part
+from ..base_layer import check_positive_int, check_positive_number, random_name_part
 from .http_checks import PLAIN_TEXT, RETRY_LATER, UNAVAILABLE, response_problem
 from .layer_calls import LayerFailed, Outage, Patience, clock, drain, layer_call, receive_blocking
-from .wsgi_mapping import status_line
+from .status_lines import status_line
 
 logger = logging.getLogger("asgiref.bridge")
 
@@ -183,7 +183,7 @@ class Exchange(object):
 
     A layer that fails (a call that raises LayerFailed, as the performers
     make of any error but ChannelFull and MessageTooLarge) is told to
-    ``outage`` (an :class:`asgiref.layer_calls.Outage`, which logs it once)
+    ``outage`` (an :class:`asgiref.bridge.layer_calls.Outage`, which logs it once)
     and answers for itself: 503 before the response started, a cut-off
     response after, nothing from :meth:`closing` (what is left expires).
     """

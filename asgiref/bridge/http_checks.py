@@ -10,7 +10,7 @@ import six
 PLAIN_TEXT = [[b"content-type", b"text/plain; charset=utf-8"]]
 
 #: Seconds a 503 tells the client to wait before it tries again: a failed
-#: layer that is back is in use again within 2 s (asgiref.layer_calls).
+#: layer that is back is in use again within 2 s (asgiref.bridge.layer_calls).
 RETRY_AFTER = 2
 
 #: The header of every 503 the bridge makes up itself.

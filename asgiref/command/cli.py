@@ -29,15 +29,16 @@ import threading
 import time
 
 
-from . import __version__, log_output
-from .base_layer import BaseChannelLayer
-from .bridge import CHANNEL_CAPACITY
-from .consumers import Consumers
+from .. import __version__
+from . import log_output
+from ..base_layer import BaseChannelLayer
+from ..bridge import CHANNEL_CAPACITY
+from ..consumers import Consumers
 from .demo import DemoApplication
 from .demo_live import PATH as LIVE_PATH, LiveStatistics
-from .inmemory import ChannelLayer
-from .redis_urls import URL_SCHEMES, check_url, redacted
-from .wsgi import AsgiToWsgiAdapter, WsgiToAsgiAdapter
+from ..inmemory import ChannelLayer
+from ..redis.urls import URL_SCHEMES, check_url, redacted
+from ..wsgi import AsgiToWsgiAdapter, WsgiToAsgiAdapter
 
 _SIZE_SUFFIXES = {"k": 1024, "m": 1024 ** 2, "g": 1024 ** 3}
 _INFINITY = float("inf")
@@ -385,7 +386,7 @@ def _reach(layer):
 
 def _redis_layer():
     try:
-        from .redis import RedisChannelLayer
+        from ..redis import RedisChannelLayer
     except ImportError as error:
         raise UsageError("a redis:// layer needs the redis extra (pip install \"asgiref[redis]\"): %s" % error)
     return RedisChannelLayer
@@ -424,12 +425,12 @@ def _http_server(layer, arguments, server_name, consumers=None):
                  connection_limit=arguments.connection_limit, channel_timeout=arguments.channel_timeout)
     try:
         if server_name == "uvicorn":
-            from .asgi3 import ChannelLayerApplication
+            from ..asgi3 import ChannelLayerApplication
             from .uvicorn_server import UvicornServer
             front = ChannelLayerApplication(layer, response_timeout=arguments.timeout,
                                             max_body_size=arguments.max_body, consumers=consumers)
             return UvicornServer(front, **where)
-        from .http_server import HttpServer
+        from .waitress_server import HttpServer
         front = WsgiToAsgiAdapter(layer, response_timeout=arguments.timeout, max_body_size=arguments.max_body)
         return HttpServer(front, threads=arguments.threads, max_body_size=arguments.max_body, **where)
     except ImportError as error:

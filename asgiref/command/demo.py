@@ -5,7 +5,7 @@ channel layer's statistics at that moment.
 """
 from __future__ import unicode_literals
 
-from .wsgi_mapping import from_native
+from ..wsgi.mapping import from_native
 
 _SHOWN_KEYS = [
     "REQUEST_METHOD", "SCRIPT_NAME", "PATH_INFO", "QUERY_STRING", "SERVER_PROTOCOL", "SERVER_NAME",
@@ -56,7 +56,7 @@ class DemoApplication(object):
     """
     A WSGI application that describes the request it got and the state of
     ``channel_layer``; with ``live_path``, the page also opens a WebSocket
-    there and shows the statistics it receives (asgiref.demo_live).
+    there and shows the statistics it receives (asgiref.command.demo_live).
     """
 
     def __init__(self, channel_layer, live_path=None):

@@ -9,7 +9,7 @@ import json
 import logging
 import threading
 
-from .layer_calls import Outage
+from ..bridge.layer_calls import Outage
 
 #: The WebSocket path the demo page opens.
 PATH = "/live-statistics"

@@ -1,13 +1,13 @@
 """
 The uvicorn front of the asgiref command: uvicorn running an ASGI 3
-application with the options of the waitress front (``http_server``), read
+application with the options of the waitress front (``waitress_server``), read
 the same way. Python 3.9+ only.
 """
 import logging
 import os
 import time
 
-from .http_server import listening_socket, server_url
+from .waitress_server import listening_socket, server_url
 
 access_log = logging.getLogger("asgiref.access")
 

@@ -61,7 +61,7 @@ No test leaves an event loop or reactor state behind: each async test runs
 on a new event loop that it closes, and each Twisted test runs the global
 reactor in the test's thread only until its Deferred fires, then stops it
 and takes away the timed calls, connections and thread pool it left (see
-``asgiref.conformance_twisted``), so a trial suite can run after it.
+``asgiref.conformance.twisted_helpers``), so a trial suite can run after it.
 """
 from __future__ import unicode_literals
 
@@ -559,22 +559,22 @@ class ConformanceTestCase(unittest.TestCase):
     # a layer that lists "async" or "twisted" and opts in. Each test waits
     # at most 10 seconds for a receive, so the layer's own receive timeout
     # must be shorter (and over 0.2 seconds). The event-loop side of the
-    # async tests is in asgiref.conformance_async (Python 3 only), the
-    # reactor side of the twisted tests in asgiref.conformance_twisted.
+    # async tests is in asgiref.conformance.async_helpers (Python 3 only), the
+    # reactor side of the twisted tests in asgiref.conformance.twisted_helpers.
 
     def async_helpers(self, promise="async_receive"):
         self.requires(promise)
         self.skip_if_no_extension("async")
         if six.PY2:
             raise unittest.SkipTest("receive_async needs Python 3")
-        from . import conformance_async
-        return conformance_async
+        from . import async_helpers
+        return async_helpers
 
     def twisted_helpers(self):
         self.requires("twisted_receive")
         self.skip_if_no_extension("twisted")
-        from . import conformance_twisted
-        return conformance_twisted
+        from . import twisted_helpers
+        return twisted_helpers
 
     def assertReceivedOnce(self, returned, channel, message):
         """``message`` came back exactly once: from the cancelled receive, or from a receive after it."""

@@ -18,7 +18,8 @@ import weakref
 import redis.asyncio
 from redis.exceptions import ConnectionError, NoScriptError, ResponseError, TimeoutError
 
-from .redis_connection import RedisUnavailable, packed_command, packed_script_call
+from .connection import RedisUnavailable, packed_command, packed_script_call
+from .receive_plan import RECEIVE, SEND, Done, Pause, Pipeline
 
 _FAILURES = (ConnectionError, TimeoutError, OSError)
 #: Idle connections kept per server and loop for the next receives (as
@@ -39,36 +40,36 @@ async def receive_async(self, channels):
     alone, it loses nothing: what its round trip takes waits for the next
     receive there.
     """
-    from .redis import _RECEIVE, DONE, PAUSE, PIPELINE
     # Pipelines only where a cancelled round trip's messages are kept: one
     # cancelled between a BLMOVE and the read of what it moved would
     # otherwise strand the message key where no reader looks.
     steps = self.receive_steps(channels, True, pipelines=False)
     links = _links(self)
     step = next(steps)
-    while step[0] != DONE:
-        if step[0] == PAUSE:
-            await asyncio.sleep(step[1])
+    while not isinstance(step, Done):
+        if isinstance(step, Pause):
+            await asyncio.sleep(step.seconds)
             step = steps.send(None)
             continue
-        link = links[self._servers.index(step[1])]
-        if step[0] == PIPELINE:
-            round_trip = link.execute_all([packed_command(command) for command in step[2]], step[3], raise_errors=True)
+        link = links[self._servers.index(step.server)]
+        if isinstance(step, Pipeline):
+            round_trip = link.execute_all([packed_command(command) for command in step.commands], step.script,
+                                          raise_errors=True)
             kept = _keep_pipeline
         else:
-            _, _, script, keys, arguments, packed_keys = step
-            if script is None:
-                command = packed_command(keys)
+            if step.script is None:
+                command = packed_command(step.keys)
             else:
-                command = packed_script_call(script, keys, arguments, packed_keys)
-            round_trip = link.execute(command, script)
-            kept = _keep_reply if script is _RECEIVE and arguments[1] > 1 else None
+                command = packed_script_call(step.script, step.keys, step.arguments, step.packed_keys)
+            round_trip = link.execute(command, step.script)
+            # A receive that takes a batch (its second argument) keeps it if cancelled.
+            kept = _keep_reply if step.script is RECEIVE and step.arguments[1] > 1 else None
         try:
             reply = await (_kept_if_cancelled(round_trip, functools.partial(kept, self)) if kept else round_trip)
         except RedisUnavailable as error:
             reply = error
         step = steps.send(reply)
-    return step[1]
+    return step.result
 
 
 async def send_async(self, channel, message):
@@ -78,11 +79,10 @@ async def send_async(self, channel, message):
     order they were made; those made while an earlier one is on its way
     share the next round trip.
     """
-    from .redis import _SEND
     server, keys, arguments, capacity = self.send_plan(channel, message)
     link = _links(self)[self._servers.index(server)]
-    command = packed_script_call(_SEND, keys, arguments)
-    self.check_stored(await link.send(command, _SEND), channel, capacity)
+    command = packed_script_call(SEND, keys, arguments)
+    self.check_stored(await link.send(command, SEND), channel, capacity)
 
 
 async def _kept_if_cancelled(round_trip, keep):

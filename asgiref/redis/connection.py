@@ -10,16 +10,15 @@ import os
 import re
 import socket
 import threading
-import time
 
 import redis
 import six
 from redis.exceptions import ConnectionError, NoScriptError, RedisError, TimeoutError
 
-from .redis_urls import SCHEMES_TEXT, URL_SCHEMES, check_url
+from ..bridge.layer_calls import clock
+from .urls import SCHEMES_TEXT, URL_SCHEMES, check_url
 
 _FAILURES = (ConnectionError, TimeoutError, socket.error)
-_clock = getattr(time, "monotonic", time.time)
 # How redis-py words a failed connect: "Error 111 connecting to host:port. Connection refused."
 _WRAPPED_REASON = re.compile(r"Error -?\d+ connecting to .*?\. (.+?)\.?\Z", re.DOTALL)
 
@@ -216,7 +215,7 @@ class Server(object):
         wrong password or db, not Redis at all). The layer's own
         connections are left alone.
         """
-        started = _clock()
+        started = clock()
         connection = self.pool.make_connection()
         # A connection of its own, so a short timeout here never shortens a
         # blocked receive's; connecting and redis-py's greeting (AUTH,
@@ -224,11 +223,11 @@ class Server(object):
         connection.socket_timeout = connection.socket_connect_timeout = seconds / 2.0
         try:
             connection.connect()
-            connection._sock.settimeout(max(started + seconds - _clock(), 0.001))
+            connection._sock.settimeout(max(started + seconds - clock(), 0.001))
             connection.send_command("PING")
             reply = connection.read_response()
         except (RedisError, socket.error) as error:
-            raise RedisUnavailable("cannot reach %s: %s" % (self.subject(), _reason(error, _clock() - started)))
+            raise RedisUnavailable("cannot reach %s: %s" % (self.subject(), _reason(error, clock() - started)))
         finally:
             connection.disconnect()
         if reply not in (b"PONG", "PONG", True):

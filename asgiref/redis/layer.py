@@ -22,25 +22,18 @@ import time
 import redis
 import six
 
-from . import redis_wire as wire
-from .base_layer import BaseChannelLayer, check_positive_int, check_positive_number, random_name_part
-from .redis_connection import RedisUnavailable, Script, Server, pack_arguments, server_urls
+from ..base_layer import BaseChannelLayer, check_positive_int, check_positive_number, random_name_part
+from ..bridge.layer_calls import clock
+from . import wire
+from .connection import RedisUnavailable, Script, Server, pack_arguments, server_urls
+from .receive_plan import RECEIVE, RECEIVE_MOVED, SEND, VERSION, Command, Done, Pause, Pipeline
 
-__all__ = ["RedisChannelLayer", "ChannelLayer", "RedisSentinelChannelLayer", "RedisUnavailable"]
+__all__ = ["RedisChannelLayer", "ChannelLayer", "RedisUnavailable"]
 
-_clock = getattr(time, "monotonic", time.time)
-
-_SEND = Script(wire.SEND)
-_RECEIVE = Script(wire.RECEIVE)
-_RECEIVE_MOVED = Script(wire.RECEIVE_MOVED)
 _GROUP_ADD = Script(wire.GROUP_ADD)
 _GROUP_CHANNELS = Script(wire.GROUP_CHANNELS)
 _CHANNEL_STATISTICS = Script(wire.CHANNEL_STATISTICS)
 _FLUSH = Script(wire.FLUSH)
-_VERSION = Script("return redis.REDIS_VERSION_NUM or 0")
-
-# What receive_steps yields.
-COMMAND, PIPELINE, PAUSE, DONE = "command", "pipeline", "pause", "done"
 
 #: A blocked receive over several servers waits on each in turn this long
 #: (a whole second on a Redis older than 7).
@@ -167,7 +160,7 @@ class RedisChannelLayer(BaseChannelLayer):
         reached (the message may then be lost, never stored twice).
         """
         server, keys, arguments, capacity = self.send_plan(channel, message)
-        self.check_stored(server.run(_SEND, keys, arguments, retry=False), channel, capacity)
+        self.check_stored(server.run(SEND, keys, arguments, retry=False), channel, capacity)
 
     def send_plan(self, channel, message):
         """
@@ -217,23 +210,20 @@ class RedisChannelLayer(BaseChannelLayer):
         """
         steps = self.receive_steps(channels, block)
         step = next(steps)
-        while step[0] != DONE:
+        while not isinstance(step, Done):
             step = steps.send(_perform(step))
-        return step[1]
+        return step.result
 
     def receive_steps(self, channels, block, pipelines=True):
         """
         The receive algorithm without its I/O, for the synchronous and the
-        asyncio receive: a generator that yields
-        ``(COMMAND, server, script, keys, arguments, packed keys or None)``
-        (a script of None: ``keys`` is the whole command), to be sent the reply or the
-        RedisUnavailable it raised; ``(PAUSE, seconds)``, to be sent None
-        after sleeping; ``(PIPELINE, server, commands, script of the last
-        one)``, to be sent the list of replies; and last ``(DONE,
-        (channel, message))``. It raises the RedisUnavailable that ends a
-        receive. PIPELINE steps come only if ``pipelines``, or for one
-        process-specific channel, whose caller must hand what a step it
-        gave up on took to :meth:`keep_taken`.
+        asyncio receive: a generator of the steps of
+        ``asgiref.redis.receive_plan`` (Command, Pipeline, Pause), each to be
+        sent back what it gave, and last a Done with ``(channel, message)``.
+        It raises the RedisUnavailable that ends a receive. Pipeline steps
+        come only if ``pipelines``, or for one process-specific channel,
+        whose caller must hand what a step it gave up on took to
+        :meth:`keep_taken`.
         """
         plan = self._receive_plan(channels)
         batch = 1
@@ -242,12 +232,12 @@ class RedisChannelLayer(BaseChannelLayer):
             if self._prefetched:
                 found = self._take_prefetched(plan[0][1][0].encode("utf8"))
                 if found is not None:
-                    yield DONE, self._unpack(found)
+                    yield Done(self._unpack(found))
         turn = next(self._receive_turn)
         if len(plan) > 1:
             shift = turn % len(plan)
             plan = plan[shift:] + plan[:shift]
-        deadline = _clock() + self.receive_timeout if block else None
+        deadline = clock() + self.receive_timeout if block else None
         pipelines = pipelines or batch > 1
         # Blocking on one list on Redis 7, go straight to the BLMOVE below: it
         # returns at once when the list holds a message, so an empty list
@@ -257,21 +247,21 @@ class RedisChannelLayer(BaseChannelLayer):
             failure = None
             for server, keys, packed_keys in () if straight else plan:
                 # Each call starts at another channel: none starves the others.
-                found = yield COMMAND, server, _RECEIVE, keys, (turn % len(keys), batch), packed_keys
+                found = yield Command(server, RECEIVE, keys, (turn % len(keys), batch), packed_keys)
                 if isinstance(found, RedisUnavailable):
                     failure = found
                 elif found:
-                    yield DONE, self._unpack(found)
+                    yield Done(self._unpack(found))
             straight = False
-            remaining = deadline - _clock() if block else 0
+            remaining = deadline - clock() if block else 0
             if remaining <= 0.001:
                 if failure is not None:
                     raise failure
-                yield DONE, (None, None)
+                yield Done((None, None))
             server, keys, packed_keys = plan[0]
             if failure is None and server.fractional_timeouts is None:
                 # Fractional BLPOP timeouts came with Redis 6; only 7 says its version to a script.
-                failure = version = yield COMMAND, server, _VERSION, (), (), None
+                failure = version = yield Command(server, VERSION, (), (), None)
                 if not isinstance(version, RedisUnavailable):
                     server.fractional_timeouts = version >= 0x070000
             if not isinstance(failure, RedisUnavailable):
@@ -283,25 +273,25 @@ class RedisChannelLayer(BaseChannelLayer):
                     # One list on Redis 7: move its next message key to a list
                     # of this call's own and read it in the same round trip.
                     holding = "%s#holding#%s" % (self.prefix, random_name_part())
-                    failure = replies = yield PIPELINE, server, (
+                    failure = replies = yield Pipeline(server, (
                         ("BLMOVE", keys[0], holding, "LEFT", "RIGHT", _timeout(wait)),
-                        ("EVALSHA", _RECEIVE_MOVED.sha, 2, holding, keys[0], batch)), _RECEIVE_MOVED
+                        ("EVALSHA", RECEIVE_MOVED.sha, 2, holding, keys[0], batch)), RECEIVE_MOVED)
                     if not isinstance(replies, RedisUnavailable) and replies[-1]:
-                        yield DONE, self._unpack(replies[-1])
+                        yield Done(self._unpack(replies[-1]))
                 else:
                     shift = turn % len(keys)
                     blpop = ("BLPOP",) + keys[shift:] + keys[:shift] + (_timeout(wait),)
-                    failure = popped = yield COMMAND, server, None, blpop, (), None
+                    failure = popped = yield Command(server, None, blpop, (), None)
                     if popped and not isinstance(popped, RedisUnavailable):
-                        failure = found = yield COMMAND, server, _RECEIVE, keys, (0, batch, popped[1], popped[0]), packed_keys
+                        failure = found = yield Command(server, RECEIVE, keys, (0, batch, popped[1], popped[0]), packed_keys)
                         if found and not isinstance(found, RedisUnavailable):
-                            yield DONE, self._unpack(found)
+                            yield Done(self._unpack(found))
             if isinstance(failure, RedisUnavailable):
-                remaining = deadline - _clock()
+                remaining = deadline - clock()
                 if remaining <= 0.001:
                     raise failure
                 # The server is down or restarting: try again shortly.
-                yield PAUSE, min(_RECONNECT_PAUSE, remaining)
+                yield Pause(min(_RECONNECT_PAUSE, remaining))
 
     def _receive_plan(self, channels):
         """
@@ -344,7 +334,7 @@ class RedisChannelLayer(BaseChannelLayer):
             waiting = self._prefetched.get(list_key)
             while waiting:
                 taken, content = waiting.popleft()
-                if _clock() - taken < self.expiry:
+                if clock() - taken < self.expiry:
                     return [list_key, content]
             self._prefetched.pop(list_key, None)
         return None
@@ -355,7 +345,7 @@ class RedisChannelLayer(BaseChannelLayer):
         content, ...]``, from a process-specific channel) for the next
         receives on that channel, after any kept before.
         """
-        taken = _clock()
+        taken = clock()
         with self._prefetch_lock:
             self._prefetched.setdefault(found[0], collections.deque()).extend(
                 (taken, content) for content in found[1:])
@@ -440,7 +430,7 @@ class RedisChannelLayer(BaseChannelLayer):
                 batch[1].append(payload)
             batch[2].extend((self.get_capacity(name), len(batch[1]) if payload is not None else 1))
         for index, (batch_keys, payloads, per_message) in batches.items():
-            self._servers[index].run(_SEND, batch_keys, self._send_arguments(payloads, per_message), retry=False)
+            self._servers[index].run(SEND, batch_keys, self._send_arguments(payloads, per_message), retry=False)
 
     # The flush extension.
 
@@ -508,7 +498,7 @@ class RedisChannelLayer(BaseChannelLayer):
         start-up or health check.
         """
         check_positive_number("timeout", timeout)
-        deadline = _clock() + timeout
+        deadline = clock() + timeout
         outcomes = [None] * len(self._servers)
 
         def ping(index, server):
@@ -525,7 +515,7 @@ class RedisChannelLayer(BaseChannelLayer):
             thread.daemon = True
             thread.start()
         for thread in threads:
-            thread.join(max(deadline - _clock(), 0))
+            thread.join(max(deadline - clock(), 0))
         for server, outcome in zip(self._servers, list(outcomes)):
             if outcome is None:
                 raise RedisUnavailable("cannot reach %s: no answer within %.1f s" % (server.subject(), timeout))
@@ -556,89 +546,17 @@ class RedisChannelLayer(BaseChannelLayer):
 ChannelLayer = RedisChannelLayer
 
 
-class RedisSentinelChannelLayer(RedisChannelLayer):
-    """
-    The Redis layer on servers that Redis Sentinel watches, following their
-    failovers. ``hosts``: the sentinels, as ``(host, port)`` pairs
-    (default ``[("localhost", 26379)]``); ``services``: the names of the
-    monitored masters to shard over (default: every master the sentinels
-    know). Other keywords as RedisChannelLayer's. ``sentinel_refresh_interval``
-    is accepted for asgi_redis's sake: the master is looked up on every new
-    connection, which a failover forces.
-    """
-
-    def __init__(self, expiry=60, hosts=None, prefix="asgi:", group_expiry=86400, capacity=100,
-                 channel_capacity=None, symmetric_encryption_keys=None, stats_prefix="asgi-meta:",
-                 connection_kwargs=None, services=None, sentinel_refresh_interval=0, receive_timeout=None,
-                 max_message_size=None):
-        self.services = services
-        self.sentinel_refresh_interval = sentinel_refresh_interval
-        super(RedisSentinelChannelLayer, self).__init__(
-            expiry=expiry,
-            hosts=hosts,
-            prefix=prefix,
-            group_expiry=group_expiry,
-            capacity=capacity,
-            channel_capacity=channel_capacity,
-            symmetric_encryption_keys=symmetric_encryption_keys,
-            stats_prefix=stats_prefix,
-            connection_kwargs=connection_kwargs,
-            receive_timeout=receive_timeout,
-            max_message_size=max_message_size,
-        )
-
-    def _connect(self, hosts, kwargs):
-        from redis.sentinel import Sentinel
-        self.hosts = _sentinel_addresses(hosts)
-        sentinel_kwargs = dict((key, value) for key, value in kwargs.items() if key.startswith("socket_"))
-        self._sentinel = Sentinel(self.hosts, sentinel_kwargs=sentinel_kwargs, **kwargs)
-        if self.services:
-            if isinstance(self.services, (six.text_type, bytes)) or not all(
-                    isinstance(service, six.string_types) for service in self.services):
-                raise ValueError("services must be a list of Sentinel service names, not %r" % (self.services,))
-            self.services = list(self.services)
-        else:
-            self.services = self._discover_services()
-        return [Server(self._sentinel.master_for(service).connection_pool) for service in self.services]
-
-    def _discover_services(self):
-        errors = []
-        for sentinel in self._sentinel.sentinels:
-            try:
-                return sorted(sentinel.sentinel_masters())
-            except (redis.ConnectionError, redis.TimeoutError) as error:
-                errors.append(str(error))
-        raise RedisUnavailable("no sentinel of %s answered with its masters: %s" % (self.hosts, "; ".join(errors)))
-
-    def __str__(self):
-        return "%s(services=%s)" % (type(self).__name__, self.services)
-
-
-def _sentinel_addresses(hosts):
-    if not hosts:
-        return [("localhost", 26379)]
-    if isinstance(hosts, (six.text_type, bytes)):
-        raise ValueError("hosts must be a list of (host, port) pairs of sentinels, not one string %r" % (hosts,))
-    addresses = []
-    for entry in hosts:
-        if not isinstance(entry, (list, tuple)) or len(entry) != 2:
-            raise ValueError("sentinel %r is not a (host, port) pair" % (entry,))
-        addresses.append((entry[0], int(entry[1])))
-    return addresses
-
-
 def _perform(step):
-    """Carry out a COMMAND or PAUSE step of ``receive_steps``; the reply to send it back."""
-    if step[0] == PAUSE:
-        time.sleep(step[1])
+    """Carry out a step of ``receive_steps`` other than Done, blocking; what to send it back."""
+    if isinstance(step, Pause):
+        time.sleep(step.seconds)
         return None
     try:
-        if step[0] == PIPELINE:
-            return step[1].pipeline(step[2], step[3])
-        _, server, script, keys, args, packed_keys = step
-        if script is None:
-            return server.execute(keys)
-        return server.run(script, keys, args, packed_keys=packed_keys)
+        if isinstance(step, Pipeline):
+            return step.server.pipeline(step.commands, step.script)
+        if step.script is None:
+            return step.server.execute(step.keys)
+        return step.server.run(step.script, step.keys, step.arguments, packed_keys=step.packed_keys)
     except RedisUnavailable as error:
         return error
 
@@ -657,13 +575,3 @@ def _timeout(seconds):
         return int(seconds)
     return "%.3f" % max(seconds, 0.001)
 
-
-if not six.PY2:
-    try:
-        from .redis_async import receive_async, send_async
-    except ImportError:
-        pass
-    else:
-        RedisChannelLayer.receive_async = receive_async
-        RedisChannelLayer.send_async = send_async
-        RedisChannelLayer.extensions = RedisChannelLayer.extensions + ["async"]

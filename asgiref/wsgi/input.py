@@ -6,7 +6,7 @@ from __future__ import unicode_literals
 
 import logging
 
-from .layer_calls import LayerFailed, clock, drain, layer_call, receive_blocking
+from ..bridge.layer_calls import LayerFailed, clock, drain, layer_call, receive_blocking
 
 logger = logging.getLogger("asgiref.wsgi")
 

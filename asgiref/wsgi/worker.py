@@ -10,12 +10,12 @@ import threading
 
 import six
 
-from .base_layer import check_positive_int, check_positive_number
-from .http_checks import PLAIN_TEXT, RETRY_LATER, UNAVAILABLE, request_problem
-from .daemon_threads import join_by, start_daemon_threads
-from .layer_calls import LayerFailed, Outage, Patience, clock, failed_under, layer_call, receive_blocking
-from .wsgi_input import ErrorLog, RequestBody
-from .wsgi_mapping import headers_from_wsgi, status_code, wsgi_environ
+from ..base_layer import check_positive_int, check_positive_number
+from ..bridge.http_checks import PLAIN_TEXT, RETRY_LATER, UNAVAILABLE, request_problem
+from ..bridge.threads import join_by, start_daemon_threads
+from ..bridge.layer_calls import LayerFailed, Outage, Patience, clock, failed_under, layer_call, receive_blocking
+from .input import ErrorLog, RequestBody
+from .mapping import headers_from_wsgi, status_code, wsgi_environ
 
 logger = logging.getLogger("asgiref.wsgi")
 
@@ -46,7 +46,7 @@ class AsgiToWsgiAdapter(object):
 
     A layer that fails (Redis away) stops no worker: each backs off (50 ms,
     doubling up to 1.6 s) and the outage is logged once, and once when it
-    ends (:class:`asgiref.layer_calls.Outage`); a request the failure
+    ends (:class:`asgiref.bridge.layer_calls.Outage`); a request the failure
     caught midway ends with one line in the log, and the front gets a 503
     or a cut-off response if the layer takes it by then.
     """
