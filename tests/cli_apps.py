@@ -1,4 +1,6 @@
 """WSGI applications for the asgiref command's tests, imported by the command as cli_apps:NAME."""
+from __future__ import absolute_import
+
 import hashlib
 import time
 

@@ -1,4 +1,5 @@
 """WSGI applications for the bridge's hostile-traffic tests, served by ``asgiref serve hostile_apps:NAME``."""
+from __future__ import absolute_import
 
 
 def application(environ, start_response):

@@ -4,7 +4,7 @@ asgiref interface / asgiref worker processes: an in-memory layer served by a
 multiprocessing manager on 127.0.0.1, and a BaseChannelLayer that forwards
 every call to it.
 """
-from __future__ import unicode_literals
+from __future__ import absolute_import, unicode_literals
 
 import threading
 from multiprocessing.managers import BaseManager

@@ -1,9 +1,11 @@
 """The wake-up call the layer and the reply dispatcher sleep on."""
+from __future__ import absolute_import
+
 import threading
 import time
 
 from asgiref.wakeup import Wakeup
-from threads import in_thread
+from tests.threads import in_thread
 
 
 def waiting(wakeup, outer, timeout):

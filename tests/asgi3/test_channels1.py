@@ -10,6 +10,8 @@ channels 1.1.8 and asgi_redis 1.4.3 installed): tox's py313 points it at
 the compat environment's. Skips otherwise, but fails where
 ASGIREF_REQUIRE_CHANNELS1 is set (CI) and the named Python is missing.
 """
+from __future__ import absolute_import
+
 import os
 import subprocess
 import sys
@@ -32,8 +34,8 @@ import requests  # noqa: E402
 from websockets.sync.client import connect  # noqa: E402
 
 from asgiref.asgi3 import ChannelLayerApplication  # noqa: E402
-from asgi3_servers import Uvicorn  # noqa: E402
-from redis_servers import RedisServer  # noqa: E402
+from tests.asgi3_servers import Uvicorn  # noqa: E402
+from tests.redis_servers import RedisServer  # noqa: E402
 
 PROJECT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "channels1_project")
 

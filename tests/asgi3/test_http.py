@@ -3,6 +3,8 @@ The ASGI 3 front's HTTP over a real Redis server, served by uvicorn to real
 clients: no blocking layer call runs on the event loop, whatever the
 request does.
 """
+from __future__ import absolute_import
+
 import hashlib
 import os
 import socket
@@ -21,8 +23,8 @@ import requests  # noqa: E402
 
 from asgiref.asgi3 import ChannelLayerApplication  # noqa: E402
 from asgiref.wsgi import AsgiToWsgiAdapter  # noqa: E402
-from asgi3_servers import Uvicorn  # noqa: E402
-from redis_servers import redis_server  # noqa: E402,F401
+from tests.asgi3_servers import Uvicorn  # noqa: E402
+from tests.redis_servers import redis_server  # noqa: E402,F401
 
 WAIT = 10
 CAPACITY = {"http.request.body?*": 2, "http.response.*": 2}

@@ -5,6 +5,8 @@ refused with 503 and Retry-After, an open socket is closed with 1011, and
 within 2 s of Redis's return new sockets open and echo, with the one
 receive of the sockets' replies and the consumers on the loop still running.
 """
+from __future__ import absolute_import
+
 import contextlib
 import sys
 import time
@@ -21,11 +23,11 @@ from websockets.sync.client import connect  # noqa: E402
 
 from asgiref.asgi3 import ChannelLayerApplication  # noqa: E402
 from asgiref.consumers import Consumers  # noqa: E402
-from asgiref.http_checks import RETRY_AFTER  # noqa: E402
-from asgi3_servers import Uvicorn  # noqa: E402
-from redis_servers import redis_server  # noqa: E402,F401 (a fixture)
-from test_asgi3_websocket import Application  # noqa: E402
-from test_layer_outages import BACK_WITHIN, SLACK, layer_of, logged, outage, server  # noqa: E402,F401
+from asgiref.bridge.http_checks import RETRY_AFTER  # noqa: E402
+from tests.asgi3_servers import Uvicorn  # noqa: E402
+from tests.redis_servers import redis_server  # noqa: E402,F401 (a fixture)
+from tests.asgi3.test_websocket import Application  # noqa: E402
+from tests.bridge.test_outages import BACK_WITHIN, SLACK, layer_of, logged, outage, server  # noqa: E402,F401
 
 WAIT = 10
 
@@ -105,7 +107,7 @@ def test_consumers_on_the_loop_live_through_an_outage(server, logged):
 
 def test_a_frame_the_layer_fails_to_take_closes_its_socket_with_1011():
     from asgiref.redis import RedisChannelLayer
-    from redis_servers import RedisServer
+    from tests.redis_servers import RedisServer
     # Two servers: frames (websocket.receive) go to one, the sockets' replies come from the other.
     servers = [RedisServer(), RedisServer()]
     hosts = [server.url for server in servers]

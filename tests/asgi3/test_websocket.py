@@ -3,6 +3,8 @@ The ASGI 3 front's WebSockets (spec section 5b), with real clients: uvicorn
 runs ChannelLayerApplication on a free port, the ``websockets`` library
 connects, and ASGI 1 consumers answer from the in-memory layer.
 """
+from __future__ import absolute_import
+
 import socket
 import sys
 import threading
@@ -23,7 +25,7 @@ from websockets.sync.client import connect  # noqa: E402
 from asgiref.asgi3 import ChannelLayerApplication  # noqa: E402
 from asgiref.consumers import Consumers  # noqa: E402
 from asgiref.inmemory import ChannelLayer  # noqa: E402
-from asgi3_servers import open_all_then_send, Uvicorn  # noqa: E402
+from tests.asgi3_servers import open_all_then_send, Uvicorn  # noqa: E402
 
 WAIT = 10
 
@@ -341,7 +343,7 @@ def test_a_layer_without_receive_async_is_refused():
 
 def test_over_the_redis_layer_two_hundred_sockets_lose_nothing():
     from asgiref.redis import RedisChannelLayer
-    from redis_servers import RedisServer
+    from tests.redis_servers import RedisServer
     redis = RedisServer()
     layer = RedisChannelLayer(hosts=[redis.url], receive_timeout=0.5, capacity=1000)
     server = Uvicorn(ChannelLayerApplication(layer, connect_timeout=60))

@@ -3,7 +3,7 @@ The bridge's core: one request's round trip through a layer, as the steps
 an exchange asks a front to perform, driven here by hand or with blocking
 calls, by no front at all.
 """
-from __future__ import unicode_literals
+from __future__ import absolute_import, unicode_literals
 
 import pytest
 

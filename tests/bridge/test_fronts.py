@@ -6,7 +6,7 @@ ChannelLayerApplication (Python 3.9+). Each test runs once per front, with
 a real HTTP client, and the application side read and written by hand on
 the in-memory layer.
 """
-from __future__ import unicode_literals
+from __future__ import absolute_import, unicode_literals
 
 import os
 import socket
@@ -18,10 +18,10 @@ import pytest
 import requests
 from six.moves import http_client
 
-from asgiref.http_server import HttpServer
+from asgiref.command.waitress_server import HttpServer
 from asgiref.inmemory import ChannelLayer
 from asgiref.wsgi import AsgiToWsgiAdapter, WsgiToAsgiAdapter
-from bridge_helpers import respond, take
+from tests.bridge_helpers import respond, take
 
 try:
     ASGI3 = sys.version_info >= (3, 9) and bool(__import__("uvicorn"))
@@ -48,7 +48,7 @@ class Waitress(object):
 
 def uvicorn_front(layer, **keywords):
     from asgiref.asgi3 import ChannelLayerApplication
-    from asgi3_servers import Uvicorn
+    from tests.asgi3_servers import Uvicorn
     return Uvicorn(ChannelLayerApplication(layer, **keywords))
 
 

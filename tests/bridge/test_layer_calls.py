@@ -2,7 +2,7 @@
 The layer calls both halves of the bridge share: patient retries, draining
 what nobody will read, and what a loop does when the layer fails.
 """
-from __future__ import unicode_literals
+from __future__ import absolute_import, unicode_literals
 
 import logging
 import time
@@ -10,7 +10,7 @@ import time
 import pytest
 
 from asgiref.inmemory import ChannelLayer
-from asgiref.layer_calls import LayerFailed, Outage, Patience, drain, layer_call, one_line, send_patiently
+from asgiref.bridge.layer_calls import LayerFailed, Outage, Patience, drain, layer_call, one_line, send_patiently
 
 
 def test_patience_waits_until_its_timeout_then_gives_up():

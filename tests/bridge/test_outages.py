@@ -5,7 +5,7 @@ the outage once and its end once, and works again within 2 s of Redis's
 return. The fronts answer 503 with Retry-After at once, and a request the
 outage caught midway ends cleanly.
 """
-from __future__ import unicode_literals
+from __future__ import absolute_import, unicode_literals
 
 import contextlib
 import logging
@@ -16,13 +16,13 @@ import time
 import pytest
 
 from asgiref.consumers import Consumers
-from asgiref.demo_live import PATH, LiveStatistics
-from asgiref.http_checks import RETRY_AFTER
+from asgiref.command.demo_live import PATH, LiveStatistics
+from asgiref.bridge.http_checks import RETRY_AFTER
 from asgiref.wsgi import AsgiToWsgiAdapter, WsgiToAsgiAdapter
-from bridge_helpers import http_request, make_environ, replies, serve, take
-from redis_servers import redis_server, require_redis  # noqa: F401 (a fixture)
-from test_fronts import get, serve as front  # noqa: F401 (a fixture)
-from threads import in_thread
+from tests.bridge_helpers import http_request, make_environ, replies, serve, take
+from tests.redis_servers import redis_server, require_redis  # noqa: F401 (a fixture)
+from tests.bridge.test_fronts import get, serve as front  # noqa: F401 (a fixture)
+from tests.threads import in_thread
 
 try:
     from asgiref.redis import RedisChannelLayer

@@ -4,7 +4,7 @@ fronts and both layers, with reply prefixes reused and (Redis) prefetched:
 a message for a request that is over is dropped and counted, never handed
 to the next request that borrows its prefix.
 """
-from __future__ import unicode_literals
+from __future__ import absolute_import, unicode_literals
 
 import sys
 
@@ -12,9 +12,9 @@ import pytest
 
 from asgiref.inmemory import ChannelLayer
 from asgiref.wsgi import WsgiToAsgiAdapter
-from bridge_helpers import make_environ, respond, serve_in_thread, StartResponse, take
-from redis_servers import redis_server  # noqa: F401
-from threads import in_thread
+from tests.bridge_helpers import make_environ, respond, serve_in_thread, StartResponse, take
+from tests.redis_servers import redis_server  # noqa: F401
+from tests.threads import in_thread
 
 ASGI3 = sys.version_info >= (3, 9)
 
@@ -42,7 +42,7 @@ def prefix_of(channel):
 def run_scenario(name, front_layer, worker, receives_waiting, **keywords):
     """Run ``reply_scenarios.NAME`` on a new event loop, through the ASGI 3 front on ``front_layer``."""
     import asyncio
-    import reply_scenarios
+    from tests import reply_scenarios
     from asgiref.asgi3 import ChannelLayerApplication
     front = ChannelLayerApplication(front_layer, **keywords)
     loop = asyncio.new_event_loop()
@@ -50,7 +50,7 @@ def run_scenario(name, front_layer, worker, receives_waiting, **keywords):
         return loop.run_until_complete(getattr(reply_scenarios, name)(front, worker, receives_waiting))
     finally:
         if hasattr(front_layer, "send_async"):
-            from asgiref.redis_async import close_clients
+            from asgiref.redis.async_calls import close_clients
             loop.run_until_complete(close_clients(front_layer))
         loop.close()
 

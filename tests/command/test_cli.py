@@ -2,7 +2,7 @@
 The asgiref command, run as a subprocess on a free port and driven by a real
 HTTP client.
 """
-from __future__ import unicode_literals
+from __future__ import absolute_import, unicode_literals
 
 import hashlib
 import os
@@ -17,9 +17,10 @@ import time
 import pytest
 from six.moves import http_client
 
-import shared_layer
+from tests import shared_layer
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+# The command runs in tests/, where it imports the applications it serves (cli_apps, shared_layer, ...).
+TESTS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 class Command(object):
@@ -28,7 +29,7 @@ class Command(object):
     def __init__(self, *arguments):
         environment = dict(os.environ, PYTHONUNBUFFERED="1")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "asgiref"] + list(arguments), cwd=HERE, env=environment,
+            [sys.executable, "-m", "asgiref"] + list(arguments), cwd=TESTS, env=environment,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self.lines = []
         self._reader = threading.Thread(target=self._read)
@@ -386,7 +387,7 @@ def test_interface_takes_the_http_options_too():
 
 def test_serve_gives_the_in_memory_layer_room_for_100_requests_unless_told_otherwise():
     # The layer's own default is asgiref 1.1's 10; serve asks for more itself.
-    from asgiref import cli
+    from asgiref.command import cli
     assert cli._layer(cli._parser().parse_args(["serve"])).capacity == 100
     assert cli._layer(cli._parser().parse_args(["serve", "--layer-option", "capacity=7"])).capacity == 7
 

@@ -1,10 +1,10 @@
 """The demo page: the request as the application saw it, and the layer's statistics."""
-from __future__ import unicode_literals
+from __future__ import absolute_import, unicode_literals
 
 import io
 
 from asgiref.base_layer import BaseChannelLayer
-from asgiref.demo import DemoApplication
+from asgiref.command.demo import DemoApplication
 from asgiref.inmemory import ChannelLayer
 
 

@@ -1,18 +1,18 @@
 # -*- coding: utf-8 -*-
 """The asgiref command's log output: stderr through a buffer, each second's time formatted once."""
-from __future__ import unicode_literals
+from __future__ import absolute_import, unicode_literals
 
 import logging
 import subprocess
 import sys
 import threading
 
-from asgiref.log_output import FORMAT, Formatter, configure
+from asgiref.command.log_output import FORMAT, Formatter, configure
 
 # Logs the lines given on the command line, then waits for stdin to close.
 SCRIPT = """
 import logging, sys
-from asgiref import log_output
+from asgiref.command import log_output
 log_output.configure("INFO")
 for line in sys.argv[1:]:
     level, _, text = line.partition(":")

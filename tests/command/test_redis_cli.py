@@ -5,7 +5,7 @@ Django site through a real redis-server), driven by a real HTTP client,
 ``--layer-option`` keywords with a redis:// layer, and a start-up that
 reaches the layer before it says it serves.
 """
-from __future__ import unicode_literals
+from __future__ import absolute_import, unicode_literals
 
 import json
 import os
@@ -16,8 +16,8 @@ from contextlib import closing
 
 import pytest
 
-from redis_servers import RedisServer, free_port, redis_server, require_redis  # noqa: F401 (a fixture)
-from test_cli import ASGI3, command, echoed, get  # noqa: F401 (command is a fixture)
+from tests.redis_servers import RedisServer, free_port, redis_server, require_redis  # noqa: F401 (a fixture)
+from tests.command.test_cli import ASGI3, command, echoed, get  # noqa: F401 (command is a fixture)
 
 
 def split(command, layer_arguments, app):

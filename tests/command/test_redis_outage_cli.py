@@ -7,7 +7,7 @@ quick 503 with Retry-After (or a 200 that completed), never a 500 or a
 hang; within 2 s of Redis's return HTTP and new WebSockets work again; the
 outage costs each process a few log lines; no process is restarted.
 """
-from __future__ import unicode_literals
+from __future__ import absolute_import, unicode_literals
 
 import re
 import threading
@@ -15,9 +15,9 @@ import time
 
 import pytest
 
-from redis_servers import redis_server  # noqa: F401 (a fixture)
-from test_cli import command, get  # noqa: F401 (command is a fixture)
-from test_layer_outages import BACK_WITHIN, SLACK, speaking_http
+from tests.redis_servers import redis_server  # noqa: F401 (a fixture)
+from tests.command.test_cli import command, get  # noqa: F401 (command is a fixture)
+from tests.bridge.test_outages import BACK_WITHIN, SLACK, speaking_http
 
 #: The interface's --timeout: nothing may wait longer.
 TIMEOUT = 10

@@ -8,7 +8,7 @@ clients, concurrent ones, and clients that hang up before or during their
 answer beside them: every answer is checked whole, the Django pages against
 what Django's own test client gets, each chunk against the request it is for.
 """
-from __future__ import unicode_literals
+from __future__ import absolute_import, unicode_literals
 
 import json
 import os
@@ -25,10 +25,10 @@ import time
 import pytest
 from six.moves import http_client
 
-from cli_apps import chunk
-from redis_servers import redis_server  # noqa: F401 (a fixture)
-from test_cli import command  # noqa: F401 (a fixture)
-from threads import in_thread
+from tests.cli_apps import chunk
+from tests.redis_servers import redis_server  # noqa: F401 (a fixture)
+from tests.command.test_cli import command  # noqa: F401 (a fixture)
+from tests.threads import in_thread
 
 #: startproject's pages: the welcome page (DEBUG is on), the admin's login form, a 404.
 PAGES = ["/", "/admin/login/", "/nosuch/"]

@@ -1,5 +1,5 @@
 """The HTTP server of the asgiref command: waitress, an access log, a graceful stop."""
-from __future__ import unicode_literals
+from __future__ import absolute_import, unicode_literals
 
 import contextlib
 import logging
@@ -11,7 +11,7 @@ import time
 import pytest
 from six.moves import http_client
 
-from asgiref.http_server import HttpServer
+from asgiref.command.waitress_server import HttpServer
 
 
 def hello(environ, start_response):

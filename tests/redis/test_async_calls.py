@@ -4,7 +4,7 @@ redis-py's asyncio client (Python 3), ``receive_twisted`` where Twisted is
 installed. The coroutines are driven from plain functions, so this module
 also loads on Python 2, where it skips.
 """
-from __future__ import unicode_literals
+from __future__ import absolute_import, unicode_literals
 
 import threading
 import time
@@ -12,7 +12,7 @@ import time
 import pytest
 import six
 
-from redis_servers import RedisServer, require_redis
+from tests.redis_servers import RedisServer, require_redis
 
 try:
     from asgiref.redis import RedisChannelLayer, RedisUnavailable
@@ -40,7 +40,7 @@ def layer(server):
 def run(layer, coroutine):
     """Run ``coroutine`` in a new event loop; then close the layer's connections there, and the loop."""
     import asyncio
-    from asgiref.redis_async import close_clients
+    from asgiref.redis.async_calls import close_clients
     loop = asyncio.new_event_loop()
     try:
         return loop.run_until_complete(coroutine)
@@ -73,7 +73,7 @@ def test_receive_async_comes_back_empty_after_the_receive_timeout(layer):
 
 def test_receive_async_lets_the_event_loop_run_while_it_waits(layer):
     import asyncio
-    from asgiref.redis_async import close_clients
+    from asgiref.redis.async_calls import close_clients
     loop = asyncio.new_event_loop()
     ticks = []
     for n in range(5):
@@ -89,7 +89,7 @@ def test_receive_async_lets_the_event_loop_run_while_it_waits(layer):
 
 def test_receive_async_with_redis_absent_names_the_server():
     require_redis()
-    from redis_servers import free_port
+    from tests.redis_servers import free_port
     port = free_port()
     layer = RedisChannelLayer(hosts=["redis://127.0.0.1:%d/0" % port], receive_timeout=0.5)
     with pytest.raises(RedisUnavailable) as raised:
@@ -112,7 +112,7 @@ def test_receive_async_over_two_servers(server):
 def test_receive_twisted_fires_with_a_message_under_a_running_reactor(layer):
     pytest.importorskip("twisted")
     # The process's one reactor, run in a thread by the conformance helpers.
-    in_reactor = pytest.importorskip("asgiref.conformance_twisted").in_reactor
+    in_reactor = pytest.importorskip("asgiref.conformance.twisted_helpers").in_reactor
     layer.send("twisted.channel", {"n": 1})
     assert in_reactor(layer.receive_twisted, ["twisted.channel"]) == ("twisted.channel", {"n": 1})
     threading.Timer(0.3, lambda: layer.send("twisted.later", {"n": 2})).start()
@@ -122,7 +122,7 @@ def test_receive_twisted_fires_with_a_message_under_a_running_reactor(layer):
 # send_async.
 
 def test_async_sends_are_stored_in_the_order_they_were_made(layer):
-    from redis_async_scenarios import send_at_once
+    from tests.redis_async_scenarios import send_at_once
     sends = [("async.sent", {"n": n}) for n in range(50)] + [("async.sent.local!x", {"n": 50})]
     assert run(layer, send_at_once(layer, sends)) == [None] * 51
     assert [layer.receive(["async.sent"])[1]["n"] for _ in range(50)] == list(range(50))
@@ -130,7 +130,7 @@ def test_async_sends_are_stored_in_the_order_they_were_made(layer):
 
 
 def test_send_async_raises_channel_full_at_capacity_and_stores_the_rest(server):
-    from redis_async_scenarios import send_at_once
+    from tests.redis_async_scenarios import send_at_once
     layer = RedisChannelLayer(hosts=[server.url], capacity=3)
     layer.flush()
     results = run(layer, send_at_once(layer, [("async.full", {"n": n}) for n in range(5)]))
@@ -152,7 +152,7 @@ def test_send_async_refuses_bad_input_before_any_round_trip(layer):
 
 def test_send_async_with_redis_absent_names_the_server():
     require_redis()
-    from redis_servers import free_port
+    from tests.redis_servers import free_port
     port = free_port()
     layer = RedisChannelLayer(hosts=["redis://127.0.0.1:%d/0" % port])
     with pytest.raises(RedisUnavailable) as raised:
@@ -162,7 +162,7 @@ def test_send_async_with_redis_absent_names_the_server():
 
 def test_sends_that_find_the_script_gone_load_it_and_are_stored_once(server, layer):
     import redis
-    from redis_async_scenarios import send_at_once
+    from tests.redis_async_scenarios import send_at_once
     run(layer, send_at_once(layer, [("async.reloaded", {"n": 0})]))
     redis.Redis.from_url(server.url).script_flush()
     assert run(layer, send_at_once(layer, [("async.reloaded", {"n": n}) for n in range(1, 4)])) == [None] * 3
@@ -171,7 +171,7 @@ def test_sends_that_find_the_script_gone_load_it_and_are_stored_once(server, lay
 
 
 def test_a_send_async_cancelled_before_its_turn_is_not_made(layer):
-    from redis_async_scenarios import cancel_the_second_send
+    from tests.redis_async_scenarios import cancel_the_second_send
     assert run(layer, cancel_the_second_send(layer, "async.cancelled")) == "cancelled"
     assert [layer.receive(["async.cancelled"])[1]["n"] for _ in range(2)] == [1, 3]
     assert layer.receive(["async.cancelled"]) == (None, None)
@@ -188,7 +188,7 @@ def test_receive_async_on_a_prefix_shares_its_batch_with_the_blocking_receive(la
 
 
 def test_a_receive_async_on_a_prefix_cancelled_mid_round_trip_loses_none_of_its_batch(layer):
-    from redis_async_scenarios import cancel_mid_round_trip
+    from tests.redis_async_scenarios import cancel_mid_round_trip
     layer.send("async.warm!x", {"n": "warm"})
     for n in range(4):
         layer.send("async.cut!x", {"n": n})
@@ -196,15 +196,15 @@ def test_a_receive_async_on_a_prefix_cancelled_mid_round_trip_loses_none_of_its_
 
 
 def test_a_receive_async_on_a_prefix_cancelled_while_it_waits_loses_nothing_sent_after(layer):
-    from redis_async_scenarios import cancel_while_waiting
+    from tests.redis_async_scenarios import cancel_while_waiting
     layer.send("async.warm!x", {"n": "warm"})
     assert run(layer, cancel_while_waiting(layer, "async.warm!", "async.waiting!")) == [1, 2]
 
 
 def test_more_receives_than_idle_kept_wait_at_once_and_only_idle_kept_connections_stay(server, layer):
     import redis
-    from asgiref.redis_async import IDLE_KEPT
-    from redis_async_scenarios import receive_all_at_once
+    from asgiref.redis.async_calls import IDLE_KEPT
+    from tests.redis_async_scenarios import receive_all_at_once
     count = IDLE_KEPT + 20
     counter = redis.Redis.from_url(server.url)
     before = len(counter.client_list())

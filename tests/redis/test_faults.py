@@ -4,7 +4,7 @@ under traffic, stopped without closing its sockets, or dropping our
 connections. Callers get RedisUnavailable naming the server, never a hang
 past the receive timeout; nothing is delivered twice.
 """
-from __future__ import unicode_literals
+from __future__ import absolute_import, unicode_literals
 
 import os
 import signal
@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from redis_servers import free_port, redis_server, require_redis  # noqa: F401 (a fixture)
+from tests.redis_servers import free_port, redis_server, require_redis  # noqa: F401 (a fixture)
 
 try:
     import redis

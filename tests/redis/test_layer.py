@@ -4,7 +4,7 @@ suite (plain, sharded over two servers, encrypted), then what it promises
 beyond it: sharding, fairness, at-most-once and atomic capacity under
 threads, statistics, encryption, hosts and keywords.
 """
-from __future__ import unicode_literals
+from __future__ import absolute_import, unicode_literals
 
 import socket
 import threading
@@ -13,8 +13,8 @@ import time
 import pytest
 
 from asgiref import conformance
-from redis_servers import RedisServer, free_port, require_redis
-from threads import in_thread
+from tests.redis_servers import RedisServer, free_port, require_redis
+from tests.threads import in_thread
 
 try:
     import redis

@@ -3,7 +3,7 @@ RedisSentinelChannelLayer against a real Sentinel: the conformance suite
 through it, master discovery, and a failover (master killed, replica
 promoted) that the layer follows.
 """
-from __future__ import unicode_literals
+from __future__ import absolute_import, unicode_literals
 
 import os
 import subprocess
@@ -13,7 +13,7 @@ import time
 import pytest
 
 from asgiref import conformance
-from redis_servers import RedisServer, executable, free_port, require_redis, wait_for_port
+from tests.redis_servers import RedisServer, executable, free_port, require_redis, wait_for_port
 
 try:
     import redis
@@ -193,7 +193,7 @@ def test_receive_async_reaches_the_master_through_the_sentinels(watched):
     if six.PY2:
         pytest.skip("receive_async needs Python 3's asyncio")
     import asyncio
-    from asgiref.redis_async import close_clients
+    from asgiref.redis.async_calls import close_clients
     layer = RedisSentinelChannelLayer(hosts=[("127.0.0.1", watched.port)], services=[SERVICE], receive_timeout=1)
     layer.send("async.sentinel", {"n": 1})
     loop = asyncio.new_event_loop()

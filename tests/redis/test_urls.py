@@ -2,14 +2,14 @@
 The Redis layer's URLs, checked before anything connects: a known scheme, a
 port from 1 to 65535, a db that is a number; passwords never shown.
 """
-from __future__ import unicode_literals
+from __future__ import absolute_import, unicode_literals
 
 import subprocess
 import sys
 
 import pytest
 
-from asgiref.redis_urls import URL_SCHEMES, check_url, redacted
+from asgiref.redis.urls import URL_SCHEMES, check_url, redacted
 
 
 @pytest.mark.parametrize("url", [
@@ -63,13 +63,13 @@ def test_redacted_hides_only_the_password(url, shown):
 
 
 def test_the_schemes_are_defined_once_and_the_command_reads_them_without_redis_py():
-    from asgiref import cli
+    from asgiref.command import cli
     assert cli.URL_SCHEMES is URL_SCHEMES
-    code = "import sys, asgiref.cli, asgiref.redis_urls; sys.exit('redis' in sys.modules)"
+    code = "import sys, asgiref.command.cli, asgiref.redis.urls; sys.exit('redis' in sys.modules)"
     assert subprocess.call([sys.executable, "-c", code]) == 0
 
 
 def test_the_redis_connections_take_the_same_schemes():
     pytest.importorskip("redis")
-    from asgiref import redis_connection
-    assert redis_connection.URL_SCHEMES is URL_SCHEMES
+    from asgiref.redis import connection
+    assert connection.URL_SCHEMES is URL_SCHEMES

@@ -3,7 +3,7 @@ The Redis layer against what asgi_redis 1.4.3 wrote into Redis (the
 recorded fixtures in fixtures/asgi_redis_1_4): it receives those messages,
 and what it writes for the same calls is the same keys, bytes and shards.
 """
-from __future__ import unicode_literals
+from __future__ import absolute_import, unicode_literals
 
 import base64
 import hashlib
@@ -16,8 +16,8 @@ import time
 import pytest
 import six
 
-from fixtures.asgi_redis_1_4.sample import message as sample_message
-from redis_servers import redis_servers  # noqa: F401 (a fixture; it skips or fails without Redis)
+from tests.fixtures.asgi_redis_1_4.sample import message as sample_message
+from tests.redis_servers import redis_servers  # noqa: F401 (a fixture; it skips or fails without Redis)
 
 try:
     import msgpack
@@ -26,7 +26,7 @@ try:
 except ImportError:
     msgpack = redis = RedisChannelLayer = None
 
-FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "asgi_redis_1_4")
+FIXTURES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "fixtures", "asgi_redis_1_4")
 with io.open(os.path.join(FIXTURES, "wire.json"), encoding="utf-8") as recorded:
     CASES = json.load(recorded)["cases"]
 ENCRYPTION_KEY = "fixture-secret"

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 """The WSGI bridge: both adapters together, and the names asgiref 1.1 code imports."""
-from __future__ import unicode_literals
+from __future__ import absolute_import, unicode_literals
 
 import hashlib
 import os
@@ -11,7 +11,7 @@ import six
 
 from asgiref.inmemory import ChannelLayer
 from asgiref.wsgi import AsgiToWsgiAdapter, ResponseAborted, WsgiToAsgiAdapter
-from bridge_helpers import make_environ, serve, serve_in_thread, StartResponse, Ticks
+from tests.bridge_helpers import make_environ, serve, serve_in_thread, StartResponse, Ticks
 
 
 @pytest.fixture

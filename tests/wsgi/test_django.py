@@ -27,7 +27,7 @@ connections open where waitress closes them.
 
 The Django project is tests/django_site.
 """
-from __future__ import unicode_literals
+from __future__ import absolute_import, unicode_literals
 
 import hashlib
 import json
@@ -43,12 +43,7 @@ import requests
 import waitress
 from waitress import wasyncore
 
-# tests/ holds no __init__.py, so "tests.django_site" may not be importable;
-# import the site as a top-level package from this directory instead.
-HERE = os.path.dirname(os.path.abspath(__file__))
-if HERE not in sys.path:
-    sys.path.insert(0, HERE)
-os.environ["DJANGO_SETTINGS_MODULE"] = "django_site.settings"
+os.environ["DJANGO_SETTINGS_MODULE"] = "tests.django_site.settings"
 
 import django  # noqa: E402 (needs the settings module set first)
 
@@ -292,7 +287,7 @@ def ports(django_app):
         }
         if ASGI3:
             from asgiref.asgi3 import ChannelLayerApplication
-            from asgi3_servers import Uvicorn, mounted
+            from tests.asgi3_servers import Uvicorn, mounted
             asgi3_front = ChannelLayerApplication(layer)
             uvicorns = [Uvicorn(asgi3_front), Uvicorn(mounted(asgi3_front, MOUNT))]
             ports["uvicorn"], ports["uvicorn_mounted"] = [server.port for server in uvicorns]

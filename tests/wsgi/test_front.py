@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 """WsgiToAsgiAdapter: a WSGI server in front of ASGI."""
-from __future__ import unicode_literals
+from __future__ import absolute_import, unicode_literals
 
 import io
 import os
@@ -12,9 +12,9 @@ import pytest
 
 from asgiref.inmemory import ChannelLayer
 from asgiref.wsgi import ResponseAborted, WsgiToAsgiAdapter
-from asgiref.wsgi_mapping import REASON_PHRASES
-from threads import in_thread
-from bridge_helpers import make_environ, native, respond, serve, serve_in_thread, StartResponse, take
+from asgiref.wsgi.mapping import REASON_PHRASES
+from tests.threads import in_thread
+from tests.bridge_helpers import make_environ, native, respond, serve, serve_in_thread, StartResponse, take
 
 
 @pytest.fixture

@@ -2,12 +2,12 @@
 The WSGI bridge under hostile traffic, through ``asgiref serve`` (waitress in
 front, the in-memory layer, worker threads behind) and a real HTTP client.
 """
-from __future__ import unicode_literals
+from __future__ import absolute_import, unicode_literals
 
 import pytest
 from six.moves import http_client
 
-from test_cli import Command
+from tests.command.test_cli import Command
 
 
 @pytest.fixture

@@ -1,14 +1,14 @@
 # -*- coding: utf-8 -*-
 """The WSGI <-> ASGI HTTP mapping: every rule of spec section 6, both ways."""
-from __future__ import unicode_literals
+from __future__ import absolute_import, unicode_literals
 
 import io
 
 import pytest
 import six
 
-from asgiref import wsgi_mapping
-from asgiref.wsgi_mapping import (
+from asgiref.wsgi import mapping as wsgi_mapping
+from asgiref.wsgi.mapping import (
     REASON_PHRASES, environ_from_request, headers_from_wsgi, headers_to_wsgi, request_from_environ, status_code,
     status_line, wsgi_environ)
 

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 """AsgiToWsgiAdapter: a WSGI application behind ASGI."""
-from __future__ import unicode_literals
+from __future__ import absolute_import, unicode_literals
 
 import io
 import logging
@@ -17,8 +17,8 @@ import six
 
 from asgiref.inmemory import ChannelLayer
 from asgiref.wsgi import AsgiToWsgiAdapter, RequestAborted
-from threads import in_thread
-from bridge_helpers import handle, http_request, native, replies, take, Ticks
+from tests.threads import in_thread
+from tests.bridge_helpers import handle, http_request, native, replies, take, Ticks
 
 
 @pytest.fixture
