@@ -10,6 +10,7 @@ import logging
 import threading
 
 from .base_layer import check_positive_int
+from .bridge.defaults import STOP_TIMEOUT
 from .bridge.threads import join_by, start_daemon_threads
 from .bridge.layer_calls import Outage, clock, failed_under, one_line, receive_blocking
 
@@ -45,7 +46,7 @@ class Consumers(object):
         self._stopping.clear()
         self._threads.extend(start_daemon_threads(self._serve, threads, "asgiref consumer"))
 
-    def stop(self, timeout=10):
+    def stop(self, timeout=STOP_TIMEOUT):
         """
         Stop taking messages; wait up to ``timeout`` seconds in all for the
         threads to end. False if one has not (it is a daemon thread).

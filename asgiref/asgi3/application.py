@@ -15,6 +15,8 @@ from .mailboxes import Mailboxes
 from .websocket import WebSocketRelay
 from ..base_layer import check_positive_number
 from ..bridge import HttpFront
+from ..bridge.defaults import (
+    BODY_CHUNK_SIZE, CONNECT_TIMEOUT, MAX_BODY_SIZE, REQUEST_CHANNEL, RESPONSE_TIMEOUT, SEND_TIMEOUT)
 
 
 class ChannelLayerApplication(HttpFront):
@@ -49,8 +51,9 @@ class ChannelLayerApplication(HttpFront):
     that never block (a blocking one stalls every connection meanwhile).
     """
 
-    def __init__(self, channel_layer, channel="http.request", response_timeout=60, max_body_size=1024 ** 3,
-                 body_chunk_size=64 * 1024, send_timeout=60, connect_timeout=5, consumers=None):
+    def __init__(self, channel_layer, channel=REQUEST_CHANNEL, response_timeout=RESPONSE_TIMEOUT,
+                 max_body_size=MAX_BODY_SIZE, body_chunk_size=BODY_CHUNK_SIZE, send_timeout=SEND_TIMEOUT,
+                 connect_timeout=CONNECT_TIMEOUT, consumers=None):
         if "async" not in getattr(channel_layer, "extensions", ()):
             raise TypeError("%s has no receive_async (the 'async' extension), which the ASGI 3 front needs"
                             % type(channel_layer).__name__)

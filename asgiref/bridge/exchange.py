@@ -31,6 +31,8 @@ import time
 import six
 
 from ..base_layer import check_positive_int, check_positive_number, random_name_part
+from .defaults import (
+    BODY_CHUNK_SIZE, MAX_BODY_SIZE, REQUEST_CHANNEL, RESPONSE_TIMEOUT, SEND_TIMEOUT)
 from .http_checks import PLAIN_TEXT, RETRY_LATER, UNAVAILABLE, response_problem
 from .layer_calls import LayerFailed, Outage, Patience, clock, drain, layer_call, receive_blocking
 from .status_lines import status_line
@@ -139,8 +141,8 @@ class HttpFront(object):
     timeouts, the body's limit and chunk size; and its reply prefix pool.
     """
 
-    def __init__(self, channel_layer, channel="http.request", response_timeout=60,
-                 max_body_size=1024 ** 3, body_chunk_size=64 * 1024, send_timeout=60):
+    def __init__(self, channel_layer, channel=REQUEST_CHANNEL, response_timeout=RESPONSE_TIMEOUT,
+                 max_body_size=MAX_BODY_SIZE, body_chunk_size=BODY_CHUNK_SIZE, send_timeout=SEND_TIMEOUT):
         channel_layer.valid_channel_name(channel)
         self.channel_layer = channel_layer
         self.channel = channel

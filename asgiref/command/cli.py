@@ -26,13 +26,13 @@ import re
 import signal
 import sys
 import threading
-import time
 
 
 from .. import __version__
 from . import log_output
 from ..base_layer import BaseChannelLayer
-from ..bridge import CHANNEL_CAPACITY
+from ..bridge import CHANNEL_CAPACITY, defaults
+from ..bridge.layer_calls import clock
 from ..consumers import Consumers
 from .demo import DemoApplication
 from .demo_live import PATH as LIVE_PATH, LiveStatistics
@@ -129,8 +129,8 @@ def worker(arguments):
     while not stop.wait(0.5):
         pass
     # One --timeout for the whole stop, shared by the thread pools in turn.
-    deadline = time.time() + arguments.timeout
-    finished = [workers.stop(timeout=max(0, deadline - time.time())) is not False for workers in started]
+    deadline = clock() + arguments.timeout
+    finished = [workers.stop(timeout=max(0, deadline - clock())) is not False for workers in started]
     _report_stop(all(finished), arguments.timeout)
     return 0
 
@@ -165,23 +165,23 @@ def _parser():
             sub.add_argument("--server", choices=["uvicorn", "waitress"],
                              help="HTTP server: uvicorn runs the ASGI 3 front (HTTP and WebSocket; Python 3.9+), "
                                   "waitress the WSGI front (HTTP) (default: uvicorn where it is installed)")
-            sub.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
-            sub.add_argument("--port", type=_port, default=8000,
+            sub.add_argument("--host", default=defaults.HOST, help="address to listen on (default: %(default)s)")
+            sub.add_argument("--port", type=_port, default=defaults.PORT,
                              help="port to listen on; 0 picks a free one (default: %(default)s)")
             sub.add_argument("--unix-socket", metavar="PATH",
                              help="listen on this Unix socket instead of --host and --port")
-            sub.add_argument("--threads", type=_positive, default=8,
+            sub.add_argument("--threads", type=_positive, default=defaults.HTTP_THREADS,
                              help="waitress threads, each holding one request (default: %(default)s)")
-            sub.add_argument("--max-body", type=_size, default=1024 ** 3, metavar="BYTES",
+            sub.add_argument("--max-body", type=_size, default=defaults.MAX_BODY_SIZE, metavar="BYTES",
                              help="largest request body accepted, e.g. 10M or 1G; larger ones get 413 "
                                   "before they are read (default: 1G)")
-            sub.add_argument("--connection-limit", type=_positive, default=100, metavar="N",
+            sub.add_argument("--connection-limit", type=_positive, default=defaults.CONNECTION_LIMIT, metavar="N",
                              help="most client connections open at once; more wait to be accepted (uvicorn: "
                                   "are answered 503) (default: %(default)s)")
-            sub.add_argument("--channel-timeout", type=_positive, default=120, metavar="SECONDS",
+            sub.add_argument("--channel-timeout", type=_positive, default=defaults.CHANNEL_TIMEOUT, metavar="SECONDS",
                              help="close a connection idle this many whole seconds (default: %(default)s)")
         if has_app:
-            sub.add_argument("--workers", type=_positive, default=4,
+            sub.add_argument("--workers", type=_positive, default=defaults.WORKER_THREADS,
                              help="worker threads running the application (default: %(default)s)")
         if has_app:
             sub.add_argument("--consumers", metavar="MODULE:ATTRIBUTE",
@@ -192,7 +192,7 @@ def _parser():
             sub.add_argument("--consumers-on-loop", action="store_true",
                              help="run the --consumers on uvicorn's event loop instead of worker threads: "
                                   "fastest, for consumers that never block")
-        sub.add_argument("--timeout", type=_seconds, default=60.0,
+        sub.add_argument("--timeout", type=_seconds, default=float(defaults.RESPONSE_TIMEOUT),
                          help="seconds to wait for a response (then 504), and for requests in flight "
                               "when stopping (default: %(default)s)")
         sub.add_argument("--layer", metavar="MODULE:ATTRIBUTE",

@@ -9,6 +9,7 @@ import json
 import logging
 import threading
 
+from ..bridge.defaults import STOP_TIMEOUT
 from ..bridge.layer_calls import Outage
 
 #: The WebSocket path the demo page opens.
@@ -56,7 +57,7 @@ class LiveStatistics(object):
         self._thread.daemon = True
         self._thread.start()
 
-    def stop(self, timeout=10):
+    def stop(self, timeout=STOP_TIMEOUT):
         self._stopping.set()
         if self._thread is not None:
             self._thread.join(timeout)

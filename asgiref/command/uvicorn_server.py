@@ -5,8 +5,9 @@ the same way. Python 3.9+ only.
 """
 import logging
 import os
-import time
 
+from ..bridge.defaults import CHANNEL_TIMEOUT, CONNECTION_LIMIT, HOST, PORT
+from ..bridge.layer_calls import clock
 from .waitress_server import listening_socket, server_url
 
 access_log = logging.getLogger("asgiref.access")
@@ -22,8 +23,8 @@ class UvicornServer(object):
     be listened on.
     """
 
-    def __init__(self, application, host="127.0.0.1", port=8000, unix_socket=None, connection_limit=None,
-                 channel_timeout=120):
+    def __init__(self, application, host=HOST, port=PORT, unix_socket=None, connection_limit=CONNECTION_LIMIT,
+                 channel_timeout=CHANNEL_TIMEOUT):
         try:
             import uvicorn
         except ImportError:
@@ -53,7 +54,7 @@ class UvicornServer(object):
         """Seconds left of the drain timeout once :meth:`serve` has begun to stop (0 when it is over)."""
         if self._deadline is None:
             return 0.0
-        return max(0.0, self._deadline - time.monotonic())
+        return max(0.0, self._deadline - clock())
 
     def serve(self, drain_timeout):
         """
@@ -67,7 +68,7 @@ class UvicornServer(object):
         shutdown = server.shutdown
 
         async def timed_shutdown(*args, **kwargs):
-            self._deadline = time.monotonic() + drain_timeout
+            self._deadline = clock() + drain_timeout
             await shutdown(*args, **kwargs)
         server.shutdown = timed_shutdown
         try:
@@ -88,7 +89,7 @@ class AccessLog(object):
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.application(scope, receive, send)
-        started = time.monotonic()
+        started = clock()
         record = {"status": "-", "sent": 0}
 
         async def recording_send(event):
@@ -108,4 +109,4 @@ class AccessLog(object):
             client = scope.get("client")
             access_log.info('%s "%s %s HTTP/%s" %s %d %.3fs', client[0] if client else "-", scope["method"], target,
                             scope.get("http_version", "1.1"), record["status"], record["sent"],
-                            time.monotonic() - started)
+                            clock() - started)

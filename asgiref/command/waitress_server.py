@@ -11,11 +11,11 @@ import os
 import socket
 import stat
 import threading
-import time
+
+from ..bridge.defaults import CHANNEL_TIMEOUT, CONNECTION_LIMIT, HOST, HTTP_THREADS, MAX_BODY_SIZE, PORT
+from ..bridge.layer_calls import clock
 
 access_log = logging.getLogger("asgiref.access")
-
-_clock = getattr(time, "monotonic", time.time)
 
 # waitress's default number of seconds between looks for idle connections.
 _CLEANUP_INTERVAL = 30
@@ -34,8 +34,8 @@ class HttpServer(object):
     defaults).
     """
 
-    def __init__(self, application, host="127.0.0.1", port=8000, threads=8, max_body_size=1024 ** 3,
-                 connection_limit=100, channel_timeout=120, unix_socket=None):
+    def __init__(self, application, host=HOST, port=PORT, threads=HTTP_THREADS, max_body_size=MAX_BODY_SIZE,
+                 connection_limit=CONNECTION_LIMIT, channel_timeout=CHANNEL_TIMEOUT, unix_socket=None):
         try:
             from waitress import wasyncore
             from waitress.server import create_server
@@ -86,7 +86,7 @@ class HttpServer(object):
         # this thread, as waitress's loop is not thread-safe.
         while not self._stopping.is_set():
             self._loop_once()
-        self._deadline = _clock() + drain_timeout
+        self._deadline = clock() + drain_timeout
         server.accepting = False
         self._wasyncore.dispatcher.close(server)
         self._dispatcher.draining = True
@@ -94,7 +94,7 @@ class HttpServer(object):
             _last_on_its_connection(channel)
         while True:
             self._close_idle()
-            if not self._busy() or _clock() >= self._deadline:
+            if not self._busy() or clock() >= self._deadline:
                 break
             self._loop_once()
         drained = not self._busy()
@@ -108,7 +108,7 @@ class HttpServer(object):
 
     def drain_time_left(self):
         """Seconds left of the drain timeout once :meth:`serve` has begun to stop (0 when it is over)."""
-        return max(0.0, self._deadline - _clock())
+        return max(0.0, self._deadline - clock())
 
     def _loop_once(self):
         self._wasyncore.loop(timeout=0.5, map=self._server._map, count=1)
@@ -209,7 +209,7 @@ class _Entry(object):
     def __init__(self, environ, start_response):
         self.environ = environ
         self.status = "-"
-        self.started = _clock()
+        self.started = clock()
         self._start_response = start_response
 
     def start_response(self, status, headers, exc_info=None):
@@ -222,7 +222,7 @@ class _Entry(object):
         if environ.get("QUERY_STRING"):
             target += "?" + environ["QUERY_STRING"]
         access_log.info('%s "%s %s %s" %s %d %.3fs', environ.get("REMOTE_ADDR", "-"), environ.get("REQUEST_METHOD"),
-                        target, environ.get("SERVER_PROTOCOL"), self.status, sent, _clock() - self.started)
+                        target, environ.get("SERVER_PROTOCOL"), self.status, sent, clock() - self.started)
 
 
 class _LoggedList(list):

@@ -35,6 +35,14 @@ _GROUP_CHANNELS = Script(wire.GROUP_CHANNELS)
 _CHANNEL_STATISTICS = Script(wire.CHANNEL_STATISTICS)
 _FLUSH = Script(wire.FLUSH)
 
+# asgi_redis 1.4's defaults, for both layers: seconds a message lives, the
+# keys' prefix, seconds a group membership lives, messages a channel holds,
+# the statistics keys' prefix.
+EXPIRY = 60
+PREFIX = "asgi:"
+GROUP_EXPIRY = 86400
+CAPACITY = 100
+STATS_PREFIX = "asgi-meta:"
 #: A blocked receive over several servers waits on each in turn this long
 #: (a whole second on a Redis older than 7).
 SHARD_SLICE = 0.1
@@ -91,8 +99,8 @@ class RedisChannelLayer(BaseChannelLayer):
     #: asgi_redis's name for how long a blocked receive waits; the default of ``receive_timeout``.
     blpop_timeout = 5
 
-    def __init__(self, expiry=60, hosts=None, prefix="asgi:", group_expiry=86400, capacity=100,
-                 channel_capacity=None, symmetric_encryption_keys=None, stats_prefix="asgi-meta:",
+    def __init__(self, expiry=EXPIRY, hosts=None, prefix=PREFIX, group_expiry=GROUP_EXPIRY, capacity=CAPACITY,
+                 channel_capacity=None, symmetric_encryption_keys=None, stats_prefix=STATS_PREFIX,
                  connection_kwargs=None, receive_timeout=None, max_message_size=None):
         super(RedisChannelLayer, self).__init__(
             expiry=expiry,

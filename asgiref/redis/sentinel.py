@@ -10,7 +10,7 @@ import redis
 import six
 
 from .connection import RedisUnavailable, Server
-from .layer import RedisChannelLayer
+from .layer import CAPACITY, EXPIRY, GROUP_EXPIRY, PREFIX, STATS_PREFIX, RedisChannelLayer
 
 __all__ = ["RedisSentinelChannelLayer"]
 
@@ -26,8 +26,8 @@ class RedisSentinelChannelLayer(RedisChannelLayer):
     connection, which a failover forces.
     """
 
-    def __init__(self, expiry=60, hosts=None, prefix="asgi:", group_expiry=86400, capacity=100,
-                 channel_capacity=None, symmetric_encryption_keys=None, stats_prefix="asgi-meta:",
+    def __init__(self, expiry=EXPIRY, hosts=None, prefix=PREFIX, group_expiry=GROUP_EXPIRY, capacity=CAPACITY,
+                 channel_capacity=None, symmetric_encryption_keys=None, stats_prefix=STATS_PREFIX,
                  connection_kwargs=None, services=None, sentinel_refresh_interval=0, receive_timeout=None,
                  max_message_size=None):
         self.services = services

@@ -11,6 +11,8 @@ import threading
 import six
 
 from ..base_layer import check_positive_int, check_positive_number
+from ..bridge.defaults import (
+    BODY_TIMEOUT, REQUEST_CHANNEL, RESPONSE_CHUNK_SIZE, SEND_TIMEOUT, STOP_TIMEOUT, WORKER_THREADS)
 from ..bridge.http_checks import PLAIN_TEXT, RETRY_LATER, UNAVAILABLE, request_problem
 from ..bridge.threads import join_by, start_daemon_threads
 from ..bridge.layer_calls import LayerFailed, Outage, Patience, clock, failed_under, layer_call, receive_blocking
@@ -51,8 +53,8 @@ class AsgiToWsgiAdapter(object):
     or a cut-off response if the layer takes it by then.
     """
 
-    def __init__(self, wsgi_application, channel_layer, channel="http.request", body_timeout=60,
-                 send_timeout=60, chunk_size=256 * 1024):
+    def __init__(self, wsgi_application, channel_layer, channel=REQUEST_CHANNEL, body_timeout=BODY_TIMEOUT,
+                 send_timeout=SEND_TIMEOUT, chunk_size=RESPONSE_CHUNK_SIZE):
         channel_layer.valid_channel_name(channel, receive=True)
         self.application = wsgi_application
         self.channel_layer = channel_layer
@@ -75,13 +77,13 @@ class AsgiToWsgiAdapter(object):
         #: What the worker threads log about a failing layer.
         self.outage = Outage(logger, "asgiref worker")
 
-    def start(self, threads=4):
+    def start(self, threads=WORKER_THREADS):
         """Start ``threads`` worker threads and return."""
         check_positive_int("threads", threads)
         self._stopping.clear()
         self._threads.extend(start_daemon_threads(self._serve, threads, "asgiref worker"))
 
-    def stop(self, timeout=10):
+    def stop(self, timeout=STOP_TIMEOUT):
         """
         Stop taking requests; wait up to ``timeout`` seconds for those in
         flight to finish and for the threads to end (an idle one ends when
@@ -97,7 +99,7 @@ class AsgiToWsgiAdapter(object):
         self._threads = []
         return finished
 
-    def run(self, threads=4):
+    def run(self, threads=WORKER_THREADS):
         """Serve until interrupted (KeyboardInterrupt), then stop: for the command line."""
         self.start(threads)
         try:
