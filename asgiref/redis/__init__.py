@@ -8,8 +8,9 @@ The layers (and redis-py with them) are imported when first asked for, not
 with this package: the asgiref command checks ``--layer`` URLs with
 ``asgiref.redis.urls`` without the redis extra, and starts without loading
 redis-py unless it serves a Redis layer. On Python 3 the layers get
-``receive_async`` and ``send_async`` (``async_calls``, on redis.asyncio);
-Python 2 never imports that module.
+``receive_async`` and ``send_async`` (``async_calls``, on redis.asyncio;
+``await close_clients(layer)`` closes their connections); Python 2 never
+imports that module.
 """
 from __future__ import absolute_import
 
@@ -21,13 +22,17 @@ import six
 
 __all__ = ["ChannelLayer", "RedisChannelLayer", "RedisSentinelChannelLayer", "RedisUnavailable"]
 
-# Where each exported name is defined.
+# Where each name the package hands out is defined (PREFETCH and, on
+# Python 3, close_clients are documented here too).
 _DEFINED_IN = {
     "ChannelLayer": ".layer",
+    "PREFETCH": ".layer",
     "RedisChannelLayer": ".layer",
     "RedisSentinelChannelLayer": ".sentinel",
     "RedisUnavailable": ".connection",
 }
+if not six.PY2:
+    _DEFINED_IN["close_clients"] = ".async_calls"
 
 
 def _attach_async_calls(layer_class):
