@@ -34,7 +34,7 @@ from ..base_layer import BaseChannelLayer
 from ..bridge import CHANNEL_CAPACITY, defaults
 from ..bridge.layer_calls import clock
 from ..consumers import Consumers
-from .demo import DemoApplication
+from .demo import DemoApplication, layer_name
 from .demo_live import PATH as LIVE_PATH, LiveStatistics
 from ..inmemory import ChannelLayer
 from ..redis.urls import URL_SCHEMES, check_url, redacted
@@ -95,7 +95,7 @@ def serve(arguments):
         live.start()
     _on_stop_signal(server.stop)
     _announce("serving %s at %s (%s) over %s with %d worker threads", _app_name(arguments), server.url,
-              server_name, _layer_name(layer), arguments.workers)
+              server_name, layer_name(layer), arguments.workers)
     drained = server.serve(drain_timeout=arguments.timeout)
     if live is not None:
         live.stop()
@@ -110,7 +110,7 @@ def interface(arguments):
     server_name = _server_name(arguments, layer)
     server = _http_server(layer, arguments, server_name)
     _on_stop_signal(server.stop)
-    _announce("interface at %s (%s), sending requests over %s", server.url, server_name, _layer_name(layer))
+    _announce("interface at %s (%s), sending requests over %s", server.url, server_name, layer_name(layer))
     _report_stop(server.serve(drain_timeout=arguments.timeout), arguments.timeout)
     return 0
 
@@ -123,7 +123,7 @@ def worker(arguments):
         workers.start(arguments.workers)
     stop = threading.Event()
     _on_stop_signal(stop.set)
-    _announce("worker serving %s from %s with %d worker threads", _app_name(arguments), _layer_name(layer),
+    _announce("worker serving %s from %s with %d worker threads", _app_name(arguments), layer_name(layer),
               arguments.workers)
     # A timed wait, so the signal handler gets to run on Python 2 too.
     while not stop.wait(0.5):
@@ -402,7 +402,7 @@ def _server_name(arguments, layer):
             raise UsageError('--server uvicorn needs Python 3.9 or later and uvicorn: pip install "asgiref[serve]"')
         if not has_async:
             raise UsageError("--server uvicorn needs a layer with receive_async; %s has none (use --server "
-                             "waitress)" % _layer_name(layer))
+                             "waitress)" % layer_name(layer))
     return arguments.server
 
 
@@ -473,7 +473,3 @@ def _app_name(arguments):
     consumers = getattr(arguments, "consumers", None)
     names = [name for name in (arguments.app, consumers and "consumers " + consumers) if name]
     return " and ".join(names) or "the demo page"
-
-
-def _layer_name(layer):
-    return "%s.%s" % (type(layer).__module__, type(layer).__name__)

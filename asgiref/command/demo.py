@@ -5,6 +5,8 @@ channel layer's statistics at that moment.
 """
 from __future__ import unicode_literals
 
+import sys
+
 from ..wsgi.mapping import from_native
 
 _SHOWN_KEYS = [
@@ -12,6 +14,20 @@ _SHOWN_KEYS = [
     "SERVER_PORT", "REMOTE_ADDR", "REMOTE_PORT", "CONTENT_TYPE", "CONTENT_LENGTH", "wsgi.url_scheme",
     "wsgi.multithread", "wsgi.multiprocess",
 ]
+
+def layer_name(layer):
+    """
+    The dotted name users import ``layer``'s class by: its package's
+    (``asgiref.redis.RedisChannelLayer``) where the package hands it out,
+    else its module's.
+    """
+    kind = type(layer)
+    module = kind.__module__
+    package = module.rpartition(".")[0]
+    if package and getattr(sys.modules.get(package), kind.__name__, None) is kind:
+        module = package
+    return "%s.%s" % (module, kind.__name__)
+
 
 _PAGE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>asgiref is serving</title>
@@ -70,7 +86,7 @@ class DemoApplication(object):
             headers=_rows((key[5:].replace("_", "-").title(), value)
                           for key, value in sorted(environ.items()) if key.startswith("HTTP_")),
             body_length=len(body),
-            layer=_escape("%s.%s" % (type(self.channel_layer).__module__, type(self.channel_layer).__name__)),
+            layer=_escape(layer_name(self.channel_layer)),
             extensions=_escape(", ".join(self.channel_layer.extensions) or "none"),
             statistics=self._statistics(),
             live=_LIVE.replace("PATH", self.live_path) if self.live_path else "",

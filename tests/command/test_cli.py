@@ -17,10 +17,10 @@ import time
 import pytest
 from six.moves import http_client
 
-from tests import shared_layer
+from tests.apps import shared_layer
 
-# The command runs in tests/, where it imports the applications it serves (cli_apps, shared_layer, ...).
-TESTS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# The command runs in tests/apps/, where it imports the applications it serves (cli_apps, shared_layer, ...).
+APPS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "apps")
 
 
 class Command(object):
@@ -29,7 +29,7 @@ class Command(object):
     def __init__(self, *arguments):
         environment = dict(os.environ, PYTHONUNBUFFERED="1")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "asgiref"] + list(arguments), cwd=TESTS, env=environment,
+            [sys.executable, "-m", "asgiref"] + list(arguments), cwd=APPS, env=environment,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self.lines = []
         self._reader = threading.Thread(target=self._read)

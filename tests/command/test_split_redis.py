@@ -25,7 +25,7 @@ import time
 import pytest
 from six.moves import http_client
 
-from tests.cli_apps import chunk
+from tests.apps.cli_apps import chunk
 from tests.redis_servers import redis_server  # noqa: F401 (a fixture)
 from tests.command.test_cli import command  # noqa: F401 (a fixture)
 from tests.threads import in_thread

@@ -261,7 +261,8 @@ def test_adds_to_groups_as_asgi_redis_does(redis_servers):
 
 
 def test_encrypts_as_asgi_redis_does(redis_servers):
-    from cryptography.fernet import Fernet
+    # The redis-encryption extra.
+    Fernet = pytest.importorskip("cryptography.fernet").Fernet
     ports = redis_servers(1)
     clients(ports)[0].flushall()
     layer_on(ports, symmetric_encryption_keys=[ENCRYPTION_KEY]).send("http.request", sample_message())

@@ -1,7 +1,7 @@
 """Settings for the end-to-end test site: no database, no templates, CSRF on."""
 
 # This module may be imported as ``django_site.settings`` or as
-# ``tests.django_site.settings``; the URLconf lives next to it either way.
+# ``tests.apps.django_site.settings``; the URLconf lives next to it either way.
 _PACKAGE = __name__.rpartition(".")[0]
 
 DEBUG = False
