@@ -183,6 +183,11 @@ class Exchange(object):
     :meth:`release` only after ``closing``: a receive left running on the
     prefix would take the next borrower's messages.
 
+    A ``reply_channel`` given by the front (asgiref 1.1's
+    ``get_reply_channel()`` hook) is used instead of one behind a lent
+    prefix: the exchange receives on its ``!`` prefix if it has one, else on
+    the channel itself, and nothing else in flight may receive there.
+
     A layer that fails (a call that raises LayerFailed, as the performers
     make of any error but ChannelFull and MessageTooLarge) is told to
     ``outage`` (an :class:`asgiref.bridge.layer_calls.Outage`, which logs it once)
@@ -190,11 +195,19 @@ class Exchange(object):
     response after, nothing from :meth:`closing` (what is left expires).
     """
 
-    def __init__(self, channel_layer, prefixes, path, outage=None):
+    def __init__(self, channel_layer, prefixes, path, outage=None, reply_channel=None):
         self.channel_layer = channel_layer
         self.prefixes = prefixes
         self.outage = outage
-        self.reply_prefix, self.reply_channel = prefixes.lend()
+        if reply_channel is None:
+            self.reply_prefix, self.reply_channel = prefixes.lend()
+            self._lent = True
+        else:
+            channel_layer.valid_channel_name(reply_channel)
+            # What receive() takes: a process-specific name ends at its "!".
+            self.reply_prefix = channel_layer.non_local_name(reply_channel)
+            self.reply_channel = reply_channel
+            self._lent = False
         self.path = path
         self.body_channel = None
         #: The first response message (the status) has arrived.
@@ -395,7 +408,8 @@ class Exchange(object):
         # Given back twice, a prefix could be lent to two requests at once.
         if not self._released:
             self._released = True
-            self.prefixes.give_back(self.reply_prefix)
+            if self._lent:
+                self.prefixes.give_back(self.reply_prefix)
 
     def close(self):
         """:meth:`closing`, performed with blocking calls in this thread, then :meth:`release`."""

@@ -310,6 +310,8 @@ def _thread_pools(app, layer, routes, live_path=None, consumers=True):
         pools.append(AsgiToWsgiAdapter(_application(app, layer, live_path), layer))
     if routes and consumers:
         pools.append(Consumers(routes, layer))
+    # Loading a Django project's application or consumers sets Django up.
+    log_output.drop_django_console()
     return pools
 
 

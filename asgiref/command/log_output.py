@@ -35,6 +35,39 @@ def configure(level):
     root.setLevel(level)
 
 
+def drop_django_console():
+    """
+    Once Django is set up, stop its default console handler from writing
+    what the command's handler writes already: Django's default logging
+    (with DEBUG on) writes each record of the ``django`` logger bare to
+    stderr, and passes it on to the root logger, where the command's
+    handler writes it again. Nothing changes unless the command's handler
+    is the root logger's and the project's ``LOGGING`` leaves the ``django``
+    logger to Django's defaults: a project that configures it keeps its
+    own handlers.
+    """
+    settings = _configured_django_settings()
+    if settings is None or not getattr(settings, "LOGGING_CONFIG", None):
+        return
+    if "django" in (getattr(settings, "LOGGING", None) or {}).get("loggers", {}):
+        return
+    if not any(isinstance(handler, BufferedStderrHandler) for handler in logging.getLogger().handlers):
+        return
+    django_logger = logging.getLogger("django")
+    for handler in list(django_logger.handlers):
+        # Django's default logging names its handlers, as dictConfig does.
+        if handler.name == "console" and isinstance(handler, logging.StreamHandler):
+            django_logger.removeHandler(handler)
+
+
+def _configured_django_settings():
+    """Django's settings if this process has set Django up (without importing Django), else None."""
+    conf = sys.modules.get("django.conf")
+    if conf is None or not conf.settings.configured:
+        return None
+    return conf.settings
+
+
 class BufferedStderrHandler(logging.Handler):
     """
     Writes records to the standard error file, UTF-8 encoded, through a

@@ -19,6 +19,8 @@ from ..bridge.layer_calls import clock
 from .urls import SCHEMES_TEXT, URL_SCHEMES, check_url
 
 _FAILURES = (ConnectionError, TimeoutError, socket.error)
+# redis-py's timeout, the socket's, and Python 3's own (socket.timeout's alias from 3.10).
+_TIMEOUTS = (TimeoutError, socket.timeout, getattr(six.moves.builtins, "TimeoutError", socket.timeout))
 # How redis-py words a failed connect: "Error 111 connecting to host:port. Connection refused."
 _WRAPPED_REASON = re.compile(r"Error -?\d+ connecting to .*?\. (.+?)\.?\Z", re.DOTALL)
 
@@ -261,7 +263,8 @@ class _Held(object):
 def _reason(error, waited):
     """Why ``error`` happened, in a few words: the system's reason where redis-py wrapped an OSError."""
     cause = getattr(error, "__context__", None) or getattr(error, "__cause__", None)
-    if isinstance(error, (TimeoutError, socket.timeout)) or isinstance(cause, socket.timeout):
+    # redis-py 5 wraps Python's TimeoutError in a ConnectionError.
+    if isinstance(error, _TIMEOUTS) or isinstance(cause, _TIMEOUTS):
         return "no answer within %.1f s" % waited
     for candidate in (cause, error):
         strerror = getattr(candidate, "strerror", None)

@@ -29,6 +29,11 @@ class WsgiToAsgiAdapter(HttpFront):
     iterable, so the server aborts the connection. When the WSGI server
     closes the response early, an ``http.disconnect`` is sent and the rest of
     that response is dropped.
+
+    As in asgiref 1.1, a subclass may define ``get_reply_channel()``: each
+    request's response is then received on the channel it returns (on its
+    prefix, for a process-specific one), which no other request in flight
+    may use. An environ without ``wsgi.input`` is a request without a body.
     """
 
     def __call__(self, environ, start_response):
@@ -42,14 +47,18 @@ class WsgiToAsgiAdapter(HttpFront):
             return _error(start_response, 400, "The Content-Length header is not a number.")
         if length is not None and self.max_body_size is not None and length > self.max_body_size:
             return _error(start_response, 413, "The request body is over %d bytes." % self.max_body_size)
-        if length is None and not environ.get("wsgi.input_terminated"):
+        if "wsgi.input" not in environ:
+            # asgiref 1.1's adapter read no body, and its tests leave the input out.
+            length = 0
+        elif length is None and not environ.get("wsgi.input_terminated"):
             # Without a length only a terminated input can be read to its end.
             length = 0
         if length == 0:
             body = iter([(b"", False)])
         else:
             body = body_chunks(environ["wsgi.input"], length, self.body_chunk_size, self.max_body_size)
-        exchange = Exchange(self.channel_layer, self.prefixes, request["path"], self.outage)
+        exchange = Exchange(self.channel_layer, self.prefixes, request["path"], self.outage,
+                            self._chosen_reply_channel())
         try:
             first = perform(self.channel_layer, exchange.sending(self.channel, request, self.send_timeout), body)
             message = perform(self.channel_layer, exchange.response(self.response_timeout, first))
@@ -65,6 +74,12 @@ class WsgiToAsgiAdapter(HttpFront):
             content = message.get("content")
             return [content] if content else []
         return _Reply(self, exchange, message)
+
+
+    def _chosen_reply_channel(self):
+        """The channel a subclass's ``get_reply_channel()`` returns, or None to use one behind a lent prefix."""
+        hook = getattr(self, "get_reply_channel", None)
+        return None if hook is None else hook()
 
 
 def _answer(refusal):

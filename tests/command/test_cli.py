@@ -21,6 +21,7 @@ from tests.apps import shared_layer
 
 # The command runs in tests/apps/, where it imports the applications it serves (cli_apps, shared_layer, ...).
 APPS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "apps")
+_PYTHON_WARNING = re.compile(r"\S+\.py:\d+: \w*Warning: ")
 
 
 class Command(object):
@@ -37,8 +38,20 @@ class Command(object):
         self._reader.start()
 
     def _read(self):
+        warning_source = False
         for line in iter(self.process.stderr.readline, b""):
-            self.lines.append(line.decode("utf-8", "replace").rstrip("\n"))
+            line = line.decode("utf-8", "replace").rstrip("\n")
+            # Python's warnings about other packages (cryptography's about
+            # Python 3.6 and 3.7, at redis-py's import) are not the command's
+            # lines: a warning and the source line after it are left out.
+            if _PYTHON_WARNING.match(line):
+                warning_source = True
+                continue
+            if warning_source and line.startswith("  "):
+                warning_source = False
+                continue
+            warning_source = False
+            self.lines.append(line)
 
     def wait_for_line(self, pattern, timeout=30):
         deadline = time.time() + timeout
@@ -151,6 +164,53 @@ def test_a_wsgi_application_is_served_with_one_access_log_line_per_request(comma
     running.wait_for_line(r'asgiref\.access: 127\.0\.0\.1 "GET /second HTTP/1\.1" 200')
     assert running.stop() == 0
     assert len([line for line in running.lines if "asgiref.access" in line]) == 2
+
+
+def django_settings(tmp_path, monkeypatch, text):
+    """
+    Commands started from now on run tests/django_site with a settings module
+    that imports the site's settings and then runs ``text``.
+    """
+    pytest.importorskip("django")
+    (tmp_path / "log_settings.py").write_text("from django_site.settings import *\n" + text)
+    monkeypatch.setenv("DJANGO_SETTINGS_MODULE", "log_settings")
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(tmp_path)] + os.environ.get("PYTHONPATH", "").split(
+        os.pathsep)))
+
+
+def lines_saying(running, text):
+    return [line for line in running.lines if text in line]
+
+
+def test_a_django_warning_is_written_once_in_the_command_format(command, tmp_path, monkeypatch):
+    # With DEBUG on, as a new project has it, Django's default logging has a
+    # console handler of its own on the "django" logger.
+    django_settings(tmp_path, monkeypatch, "DEBUG = True\n")
+    running = command("serve", "django_site.wsgi", "--port", "0")
+    assert get(running.port(), "/no-such-page/")[0] == 404
+    running.wait_for_line(r'asgiref\.access: 127\.0\.0\.1 "GET /no-such-page/ HTTP/1\.1" 404')
+    assert running.stop() == 0
+    said = lines_saying(running, "Not Found: /no-such-page/")
+    assert len(said) == 1, "\n".join(running.lines)
+    assert re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} WARNING django\.request: Not Found: /no-such-page/\Z",
+                    said[0])
+
+
+def test_a_project_that_configures_the_django_logger_keeps_its_own_handler(command, tmp_path, monkeypatch):
+    django_settings(tmp_path, monkeypatch, """DEBUG = True
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"project": {"format": "project says %(levelname)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "project"}},
+    "loggers": {"django": {"handlers": ["console"], "level": "INFO", "propagate": False}},
+}
+""")
+    running = command("serve", "django_site.wsgi", "--port", "0")
+    assert get(running.port(), "/no-such-page/")[0] == 404
+    running.wait_for_line(r'asgiref\.access: 127\.0\.0\.1 "GET /no-such-page/ HTTP/1\.1" 404')
+    assert running.stop() == 0
+    assert lines_saying(running, "Not Found: /no-such-page/") == ["project says WARNING Not Found: /no-such-page/"]
 
 
 def test_python_dash_m_and_the_console_script_are_the_same_command():

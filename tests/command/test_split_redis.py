@@ -67,9 +67,11 @@ def startproject_site():
     """
     pytest.importorskip("django")
     directory = tempfile.mkdtemp(prefix="asgiref-startproject-")
+    # Another test module's settings (set when it was imported) are not this site's.
+    environment = dict((key, value) for key, value in os.environ.items() if key != "DJANGO_SETTINGS_MODULE")
     try:
-        subprocess.check_call([sys.executable, "-m", "django", "startproject", "mysite", directory])
-        client = subprocess.Popen([sys.executable, "-c", _TEST_CLIENT] + PAGES, cwd=directory,
+        subprocess.check_call([sys.executable, "-m", "django", "startproject", "mysite", directory], env=environment)
+        client = subprocess.Popen([sys.executable, "-c", _TEST_CLIENT] + PAGES, cwd=directory, env=environment,
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         output, errors = client.communicate()
         assert client.returncode == 0, errors.decode("utf-8", "replace")
@@ -88,6 +90,8 @@ def split(command, redis_server, monkeypatch):  # noqa: F811
     ``directory`` too); returns the interface, the worker and the HTTP port.
     """
     def start(application, directory=None):
+        # The site's wsgi.py sets its settings only where none are set yet.
+        monkeypatch.delenv(str("DJANGO_SETTINGS_MODULE"), raising=False)
         if directory is not None:
             monkeypatch.setenv(str("PYTHONPATH"), str(os.pathsep.join([directory, os.environ.get("PYTHONPATH", "")])))
         layer = ["--layer", redis_server.url]

@@ -366,3 +366,82 @@ def test_a_closed_or_malformed_chunk_raises_so_the_server_aborts_the_response(la
     with pytest.raises(ResponseAborted):
         next(chunks)
     result.close()
+
+
+# asgiref 1.1's habits: the get_reply_channel() hook, an environ without wsgi.input.
+
+class FixedReplyChannel(WsgiToAsgiAdapter):
+    """A subclass as asgiref 1.1's tests wrote one: every response on one fixed channel."""
+
+    def get_reply_channel(self):
+        return "http.response.fixed"
+
+
+def test_a_subclass_hook_chooses_the_reply_channel_and_a_bare_environ_is_served(layer):
+    # Only what asgiref 1.1.2's test_basic gives: no wsgi.input, no server, no
+    # scheme. The response is on the reply channel before the request is made.
+    front = FixedReplyChannel(layer, response_timeout=5)
+    environ = {str("PATH_INFO"): native("/"), str("CONTENT_TYPE"): native("text/html; charset=utf-8"),
+               str("REQUEST_METHOD"): native("GET")}
+    layer.send("http.response.fixed", {"status": 200, "content": b"Hi there!"})
+    start_response, body = serve(front, environ)
+    assert body == b"Hi there!"
+    # PEP 3333: the status line is a native string (asgiref 1.1.2's test wants bytes on Python 3 too).
+    assert start_response.status == native("200 OK") and type(start_response.status) is str
+    _, request = take(layer, "http.request")
+    assert request["reply_channel"] == "http.response.fixed"
+    assert request["body"] == b"" and "body_channel" not in request
+    assert front.prefixes.in_use == 0
+
+
+@pytest.mark.parametrize("kind", ["!", "?"])
+def test_a_process_specific_or_single_reader_channel_from_the_hook_gets_its_response(layer, kind):
+    class OwnChannels(WsgiToAsgiAdapter):
+        def get_reply_channel(self):
+            return layer.new_channel("http.response.own?") if kind == "?" else "http.response.own!request-7"
+
+    front = OwnChannels(layer, response_timeout=5)
+    thread, result = serve_in_thread(front, make_environ())
+    _, request = take(layer, "http.request")
+    assert request["reply_channel"].startswith("http.response.own" + kind)
+    assert request["reply_channel"] != "http.response.own?"
+    respond(layer, request, content=b"yours")
+    thread.join(10)
+    assert result[0][1] == b"yours"
+    assert front.prefixes.in_use == 0
+
+
+def test_behind_the_hooks_prefix_another_channels_message_is_dropped_and_counted(layer):
+    class OwnPrefix(WsgiToAsgiAdapter):
+        def get_reply_channel(self):
+            return "http.response.own!mine"
+
+    front = OwnPrefix(layer, response_timeout=5)
+    layer.send("http.response.own!earlier", {"status": 200, "content": b"not for this request"})
+    thread, result = serve_in_thread(front, make_environ())
+    _, request = take(layer, "http.request")
+    respond(layer, request, content=b"mine")
+    thread.join(10)
+    assert result[0][1] == b"mine"
+    assert front.prefixes.dropped == 1
+
+
+def test_a_hook_that_returns_an_invalid_name_raises_type_error_naming_it(layer):
+    class Unfinished(WsgiToAsgiAdapter):
+        def get_reply_channel(self):
+            return "http.response?"
+
+    with pytest.raises(TypeError) as error:
+        serve(Unfinished(layer), make_environ())
+    assert "http.response?" in str(error.value)
+
+
+def test_an_environ_without_wsgi_input_has_no_body_whatever_its_content_length(layer, front):
+    environ = make_environ(REQUEST_METHOD="POST", CONTENT_LENGTH="5")
+    del environ["wsgi.input"]
+    thread, result = serve_in_thread(front, environ)
+    _, request = take(layer, "http.request")
+    assert request["body"] == b"" and "body_channel" not in request
+    respond(layer, request, content=b"done")
+    thread.join(10)
+    assert result[0][1] == b"done"
