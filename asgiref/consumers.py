@@ -11,8 +11,8 @@ import threading
 
 from .base_layer import check_positive_int
 from .bridge.defaults import STOP_TIMEOUT
-from .bridge.threads import join_by, start_daemon_threads
 from .bridge.layer_calls import Outage, clock, failed_under, one_line, receive_blocking
+from .bridge.threads import join_by, start_daemon_threads
 
 logger = logging.getLogger("asgiref.consumers")
 

@@ -9,14 +9,14 @@ Python 3.9+ only; Python 2.7 to 3.8 keep the waitress front
 """
 import asyncio
 
-from .consumers import consume
-from .http import HttpRelay
-from .mailboxes import Mailboxes
-from .websocket import WebSocketRelay
 from ..base_layer import check_positive_number
 from ..bridge import HttpFront
 from ..bridge.defaults import (
     BODY_CHUNK_SIZE, CONNECT_TIMEOUT, MAX_BODY_SIZE, REQUEST_CHANNEL, RESPONSE_TIMEOUT, SEND_TIMEOUT)
+from .consumers import consume
+from .http import HttpRelay
+from .mailboxes import Mailboxes
+from .websocket import WebSocketRelay
 
 
 class ChannelLayerApplication(HttpFront):

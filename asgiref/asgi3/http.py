@@ -8,8 +8,8 @@ sent only as fast as the application takes it, a cut-off response aborted,
 """
 import asyncio
 
-from .layer_calls import LayerCalls
 from ..bridge import Exchange, Refused, error_answer
+from .layer_calls import LayerCalls
 
 
 class ClientGone(Exception):

@@ -11,8 +11,8 @@ import functools
 import logging
 
 from ..bridge import BODY, DONE, PAUSE, POLL, RECEIVE, SEND, blocking_call
-from ..inmemory import ChannelLayer as InMemoryChannelLayer
 from ..bridge.layer_calls import Patience, clock, layer_call
+from ..inmemory import ChannelLayer as InMemoryChannelLayer
 
 logger = logging.getLogger("asgiref.asgi3")
 

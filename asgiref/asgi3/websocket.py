@@ -11,10 +11,10 @@ import logging
 
 import six
 
-from .http import request_from_scope
-from .layer_calls import send, send_patiently
 from ..bridge.http_checks import PLAIN_TEXT, RETRY_LATER, UNAVAILABLE
 from ..bridge.layer_calls import LayerFailed, clock, layer_call
+from .http import request_from_scope
+from .layer_calls import send, send_patiently
 
 logger = logging.getLogger("asgiref.asgi3")
 

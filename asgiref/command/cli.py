@@ -29,16 +29,16 @@ import threading
 
 
 from .. import __version__
-from . import log_output
 from ..base_layer import BaseChannelLayer
 from ..bridge import CHANNEL_CAPACITY, defaults
 from ..bridge.layer_calls import clock
 from ..consumers import Consumers
-from .demo import DemoApplication, layer_name
-from .demo_live import PATH as LIVE_PATH, LiveStatistics
 from ..inmemory import ChannelLayer
 from ..redis.urls import URL_SCHEMES, check_url, redacted
 from ..wsgi import AsgiToWsgiAdapter, WsgiToAsgiAdapter
+from . import log_output
+from .demo import DemoApplication, layer_name
+from .demo_live import PATH as LIVE_PATH, LiveStatistics
 
 _SIZE_SUFFIXES = {"k": 1024, "m": 1024 ** 2, "g": 1024 ** 3}
 _INFINITY = float("inf")

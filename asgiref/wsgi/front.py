@@ -4,8 +4,8 @@ through a channel layer, a WSGI server in front of ASGI.
 """
 from __future__ import unicode_literals
 
-from .body_chunks import BodyProblem, body_chunks
 from ..bridge import Exchange, HttpFront, Refused, error_answer, perform
+from .body_chunks import BodyProblem, body_chunks
 from .mapping import headers_to_wsgi, request_from_environ, status_line
 
 class WsgiToAsgiAdapter(HttpFront):

@@ -14,8 +14,8 @@ from ..base_layer import check_positive_int, check_positive_number
 from ..bridge.defaults import (
     BODY_TIMEOUT, REQUEST_CHANNEL, RESPONSE_CHUNK_SIZE, SEND_TIMEOUT, STOP_TIMEOUT, WORKER_THREADS)
 from ..bridge.http_checks import PLAIN_TEXT, RETRY_LATER, UNAVAILABLE, request_problem
-from ..bridge.threads import join_by, start_daemon_threads
 from ..bridge.layer_calls import LayerFailed, Outage, Patience, clock, failed_under, layer_call, receive_blocking
+from ..bridge.threads import join_by, start_daemon_threads
 from .input import ErrorLog, RequestBody
 from .mapping import headers_from_wsgi, status_code, wsgi_environ
 
