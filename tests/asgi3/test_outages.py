@@ -106,10 +106,11 @@ def test_consumers_on_the_loop_live_through_an_outage(server, logged):
 
 
 def test_a_frame_the_layer_fails_to_take_closes_its_socket_with_1011():
-    from asgiref.redis import RedisChannelLayer
     from tests.redis_servers import RedisServer
     # Two servers: frames (websocket.receive) go to one, the sockets' replies come from the other.
+    # (RedisServer skips the test without the redis extra, so redis-py is imported after it.)
     servers = [RedisServer(), RedisServer()]
+    from asgiref.redis import RedisChannelLayer
     hosts = [server.url for server in servers]
     layer = RedisChannelLayer(hosts=hosts, receive_timeout=0.5)
     frames = layer.consistent_hash("websocket.receive")

@@ -342,9 +342,10 @@ def test_a_layer_without_receive_async_is_refused():
 
 
 def test_over_the_redis_layer_two_hundred_sockets_lose_nothing():
-    from asgiref.redis import RedisChannelLayer
     from tests.redis_servers import RedisServer
+    # RedisServer skips the test without the redis extra, so redis-py is imported after it.
     redis = RedisServer()
+    from asgiref.redis import RedisChannelLayer
     layer = RedisChannelLayer(hosts=[redis.url], receive_timeout=0.5, capacity=1000)
     server = Uvicorn(ChannelLayerApplication(layer, connect_timeout=60))
     # The consumers have a layer of their own, as another process would.
