@@ -14,7 +14,7 @@ import warnings
 
 import six
 
-from .messages import checked_copy
+from .messages import flat_copy, walked_copy
 
 #: Channel and group names must be shorter than this.
 NAME_LENGTH_LIMIT = 100
@@ -242,9 +242,13 @@ class BaseChannelLayer(object):
         arrive as lists, as through any serialising layer, unless
         ``keep_tuples``.
         """
-        if not isinstance(message, dict):
-            raise InvalidArgument("message must be a dict, not %s" % type(message).__name__)
-        copy, size = checked_copy(message, keep_tuples)
+        # The flat shapes first, without going through checked_copy: a layer runs this for every send.
+        copied = type(message) is dict and flat_copy(message, keep_tuples)
+        if not copied:
+            if not isinstance(message, dict):
+                raise InvalidArgument("message must be a dict, not %s" % type(message).__name__)
+            copied = walked_copy(message, keep_tuples)
+        copy, size = copied
         if max_size is not None and size > max_size:
             raise self.MessageTooLarge(
                 "message size is %d bytes; this layer carries at most %d" % (size, max_size))

@@ -15,6 +15,7 @@ from .base_layer import (
     BaseChannelLayer, InvalidArgument, check_positive_int, check_positive_number, random_name_part,
 )
 from .inmemory_twisted import TwistedReceive, twisted_imports
+from .messages import flat_copy
 from .wakeup import Wakeup
 
 if six.PY2:
@@ -36,6 +37,14 @@ _STALE_FACTOR = 2
 #: many expire at once no call holds the lock for long. A call adds at most
 #: one of each, so reclaim keeps up.
 _RECLAIM_BATCH = 100
+
+#: What ``_put`` returns for a channel at its capacity.
+_FULL = object()
+
+#: The channel names checked last are remembered, up to this many for send
+#: and as many for receive, so using them again skips the name rule's
+#: regular expression.
+_KNOWN_NAMES = 1024
 
 
 class _Extensions(object):
@@ -70,6 +79,10 @@ class ChannelLayer(_AsyncReceive, TwistedReceive, BaseChannelLayer):
     ``receive_async`` (Python 3) and ``receive_twisted`` (with Twisted
     installed) wait the same way without a thread: a send wakes the event
     loop or reactor that called them.
+
+    A send to a channel that a receiver waits on hands the message to the
+    longest-waiting one, then wakes it once the lock is released, so the
+    woken receiver never waits for the lock.
     """
 
     extensions = _Extensions(["groups", "flush", "statistics"] + ([] if six.PY2 else ["async"]))
@@ -87,8 +100,14 @@ class ChannelLayer(_AsyncReceive, TwistedReceive, BaseChannelLayer):
             check_positive_int("max_message_size", max_message_size)
         self.max_message_size = max_message_size
         self.receive_timeout = check_positive_number("receive_timeout", receive_timeout)
+        # Without channel_capacity every channel has ``capacity``, and send
+        # skips get_capacity, unless a subclass has its own.
+        self._own_get_capacity = type(self).get_capacity is not BaseChannelLayer.get_capacity
         self._lock = threading.Lock()
         self._waiters = {}
+        # Channel name -> its queue name, for names send and receive have checked.
+        self._sendable = {}
+        self._receivable = {}
         self._sent = 0
         self._full = 0
         self._empty()
@@ -118,14 +137,23 @@ class ChannelLayer(_AsyncReceive, TwistedReceive, BaseChannelLayer):
         channel holds its capacity (``get_capacity``), MessageTooLarge when the
         payload is over ``max_message_size``, TypeError for a bad name or value.
         """
-        self.valid_channel_name(channel)
-        message = self.checked_message(message, self.max_message_size, keep_tuples=True)
-        name = self.non_local_name(channel) if "!" in channel else channel
-        capacity = self.get_capacity(name)
+        name = self._sendable.get(channel) if type(channel) is six.text_type else None
+        if name is None:
+            name = self._queue_name(channel)
+        # The flat shapes' check and copy without checked_message's call;
+        # any other message, or one too large, goes through it to be walked or refused.
+        copied = flat_copy(message, True) if type(message) is dict else None
+        if copied is None or (self.max_message_size is not None and copied[1] > self.max_message_size):
+            message = self.checked_message(message, self.max_message_size, keep_tuples=True)
+        else:
+            message = copied[0]
+        capacity = self.get_capacity(name) if self.channel_capacity or self._own_get_capacity else self.capacity
         with self._lock:
-            now = self._reclaim()
-            if not self._put(name, channel, message, capacity, now):
+            handed = self._put(name, channel, message, capacity, self._reclaim())
+        if handed is not None:
+            if handed is _FULL:
                 raise self.ChannelFull("channel %r is at its capacity of %d messages" % (channel, capacity))
+            self._ring(handed)
 
     def receive(self, channels, block=False):
         """
@@ -137,9 +165,11 @@ class ChannelLayer(_AsyncReceive, TwistedReceive, BaseChannelLayer):
         names = self._receive_names(channels)
         with self._lock:
             found = self._take(names, self._reclaim())
-            if found is None and block:
-                found = self._wait(names)
-        return found or (None, None)
+            if found is not None or not block:
+                return found or (None, None)
+            waiter = _Waiter(names)
+            self._register(waiter)
+        return self._wait(waiter) or (None, None)
 
     def new_channel(self, pattern):
         """A single-reader channel name not in use: ``pattern`` (ending in ``?``) plus 12 random characters."""
@@ -200,8 +230,11 @@ class ChannelLayer(_AsyncReceive, TwistedReceive, BaseChannelLayer):
         capacities = [self.get_capacity(name) for name, _ in targets]
         with self._lock:
             now = self._reclaim()
-            for (name, channel), copy, capacity in zip(targets, copies, capacities):
-                self._put(name, channel, copy, capacity, now)
+            handed = [self._put(name, channel, copy, capacity, now)
+                      for (name, channel), copy, capacity in zip(targets, copies, capacities)]
+        for waiter in handed:
+            if waiter is not None and waiter is not _FULL:
+                self._ring(waiter)
 
     # The flush extension.
 
@@ -251,50 +284,111 @@ class ChannelLayer(_AsyncReceive, TwistedReceive, BaseChannelLayer):
                 "channel_full_count": queue.full,
             }
 
+    def _queue_name(self, channel):
+        """The queue name of a channel name send may use, once checked (TypeError if it is bad)."""
+        self.valid_channel_name(channel)
+        name = self.non_local_name(channel) if "!" in channel else channel
+        _remember(self._sendable, channel, name)
+        return name
+
     def _receive_names(self, channels):
         """The queue names behind ``channels``, checked as ``receive`` checks them."""
+        kind = type(channels)
+        if kind is list or kind is tuple:
+            known = self._receivable
+            names = [known.get(channel) if type(channel) is six.text_type else None for channel in channels]
+            if names and None not in names:
+                return names
         channels = self.checked_channel_names(channels, receive=True)
-        return [self.non_local_name(channel) if "!" in channel else channel for channel in channels]
+        names = [self.non_local_name(channel) if "!" in channel else channel for channel in channels]
+        for channel, name in zip(channels, names):
+            _remember(self._receivable, channel, name)
+        return names
 
-    # Waits of an event loop or reactor (receive_async, receive_twisted):
-    # its waiter's ring schedules a call in the loop's thread, which takes
-    # the message there, so nothing is taken for a wait that was given up.
+    # Waiting. A send hands its message to the longest-waiting receiver of
+    # its channel (``waiter.found``) under the lock and rings it after: the
+    # receiver wakes to its message without taking the lock. Every kind of
+    # waiter (blocking, receive_async, receive_twisted) is on the same list.
+
+    def _wait(self, waiter):
+        """Sleep until a send hands ``waiter`` a message, or the timeout; the message or None."""
+        deadline = _clock() + self.receive_timeout
+        while not waiter.wait(deadline - _clock()):
+            # A wait can end early: the longest a lock waits is TIMEOUT_MAX.
+            if _clock() >= deadline:
+                return self._stop_waiting(waiter)
+        return waiter.found
 
     def _take_or_register(self, waiter):
-        """Take the oldest message for ``waiter``, or register it to be rung by the next send."""
+        """Take the oldest message for ``waiter``, or register it to be handed the next one."""
         with self._lock:
             found = self._take(waiter.names, self._reclaim())
             if found is None:
                 self._register(waiter)
             return found
 
-    def _take_when_woken(self, waiter, last):
-        """
-        After a ring or the timeout: take the oldest message for ``waiter``;
-        if there is none, register it again unless this is its ``last`` look.
-        """
+    def _stop_waiting(self, waiter):
+        """Take ``waiter`` off the list (its timeout): the message handed to it meanwhile, or None."""
         with self._lock:
             self._unregister(waiter)
-            found = self._take(waiter.names, self._reclaim())
-            if found is None and not last:
-                self._register(waiter)
-            return found
+            return waiter.found
 
     def _give_up(self, waiter):
-        """A cancelled wait: stop waiting, passing on a ring it got but did not use."""
+        """A cancelled wait: stop waiting, passing on a message handed to it but not used."""
         with self._lock:
-            if waiter.registered:
-                self._unregister(waiter)
+            self._unregister(waiter)
+            handed = self._pass_on(waiter)
+        if handed is not None:
+            self._ring(handed)
+
+    def _ring(self, waiter):
+        """Wake ``waiter``, handed a message; if it can no longer be woken, pass the message on."""
+        while not waiter.ring():
+            with self._lock:
+                waiter = self._pass_on(waiter)
+            if waiter is None:
                 return
-            for name in waiter.names:
-                waiters = self._waiters.get(name)
-                if waiters and self._queues.get(name):
-                    self._wake_one(waiters)
 
     # Internals; every method below runs with the lock held.
 
+    def _pass_on(self, waiter):
+        """
+        Take back the message handed to ``waiter``, if it still has it: hand
+        it to the next waiter of its channel (returned, to ring), or put it
+        back at the head of its queue, where it was the oldest.
+        """
+        found, waiter.found = waiter.found, None
+        if found is None:
+            return None
+        channel, message = found
+        name = self.non_local_name(channel) if "!" in channel else channel
+        waiters = self._waiters.get(name)
+        if waiters:
+            return self._hand_over(waiters, found, waiter.sent)
+        queue = self._queues.get(name)
+        if queue is None:
+            # Reclaimed in the meantime; its schedule entry went with it.
+            queue = self._queues[name] = _Queue()
+            queue.last_sent = waiter.sent
+            heapq.heappush(self._queue_schedule, (waiter.sent + self.expiry, name))
+        queue.appendleft((waiter.sent, channel, message))
+        self._pending += 1
+        return None
+
+    def _hand_over(self, waiters, found, sent):
+        """Give ``found`` to the longest-waiting of ``waiters``, taking it off the list; return it."""
+        waiter = next(iter(waiters))
+        self._unregister(waiter)
+        waiter.found = found
+        waiter.sent = sent
+        return waiter
+
     def _put(self, name, channel, message, capacity, now):
-        """Queue a message, or count a ChannelFull and return False."""
+        """
+        Queue a message, or hand it to a waiting receiver: None, or that
+        receiver, to ring once the lock is released. At capacity, count a
+        ChannelFull and return ``_FULL``.
+        """
         queue = self._queues.get(name)
         if queue is None:
             queue = self._queues[name] = _Queue()
@@ -309,24 +403,18 @@ class ChannelLayer(_AsyncReceive, TwistedReceive, BaseChannelLayer):
             if len(queue) >= capacity:
                 queue.full += 1
                 self._full += 1
-                return False
-        queue.append((now, channel, message))
+                return _FULL
         queue.sent += 1
         queue.last_sent = now
         self._sent += 1
-        self._pending += 1
         waiters = self._waiters.get(name)
         if waiters:
-            self._wake_one(waiters)
-        return True
-
-    def _wake_one(self, waiters):
-        """Ring the longest-waiting of ``waiters`` that can still be woken."""
-        while waiters:
-            waiter = next(iter(waiters))
-            self._unregister(waiter)
-            if waiter.ring():
-                return
+            # A channel with waiters has nothing queued: its receivers took
+            # everything before they waited, and every send since was handed over.
+            return self._hand_over(waiters, (channel, message), now)
+        queue.append((now, channel, message))
+        self._pending += 1
+        return None
 
     def _take(self, names, now):
         """Pop the oldest live message among the named queues, or return None."""
@@ -346,22 +434,6 @@ class ChannelLayer(_AsyncReceive, TwistedReceive, BaseChannelLayer):
         self._pending -= 1
         _, channel, message = oldest.popleft()
         return channel, message
-
-    def _wait(self, names):
-        """Sleep until a send to one of the named queues wakes us, or the timeout."""
-        deadline = _clock() + self.receive_timeout
-        waiter = _Waiter(names)
-        try:
-            while True:
-                self._register(waiter)
-                remaining = deadline - _clock()
-                if remaining > 0:
-                    waiter.wait(self._lock, remaining)
-                found = self._take(names, self._reclaim())
-                if found is not None or _clock() >= deadline:
-                    return found
-        finally:
-            self._unregister(waiter)
 
     def _register(self, waiter):
         if not waiter.registered:
@@ -477,6 +549,15 @@ class ChannelLayer(_AsyncReceive, TwistedReceive, BaseChannelLayer):
             heapq.heapify(self._group_schedule)
 
 
+def _remember(known, channel, name):
+    """Note in ``known`` that ``channel`` passed its check, with its queue name."""
+    # Only plain text: a subclass could compare equal to a name it is not.
+    if type(channel) is six.text_type:
+        if len(known) >= _KNOWN_NAMES:
+            known.clear()
+        known[channel] = name
+
+
 class _Queue(deque):
     """One channel's pending ``(sent time, channel, message)``, oldest first, and its counters."""
 
@@ -493,12 +574,13 @@ class _Waiter(object):
     """
     A receive(block=True) that is asleep on some queues.
 
-    Every kind of waiter has ``names``, ``registered`` and ``ring()``, which
-    the layer calls with its lock held after taking the waiter off its list;
-    ``ring()`` returns False if the waiter can no longer be woken.
+    Every kind of waiter has ``names``, ``registered``, ``found`` (the
+    ``(channel, message)`` handed to it, sent at ``sent``) and ``ring()``,
+    which the layer calls once, without its lock, after handing it a
+    message; ``ring()`` returns False if the waiter can no longer be woken.
     """
 
-    __slots__ = ("ring", "wait", "names", "registered")
+    __slots__ = ("ring", "wait", "names", "registered", "found", "sent")
 
     def __init__(self, names):
         wakeup = Wakeup()
@@ -507,6 +589,8 @@ class _Waiter(object):
         # A name listed twice in receive() is waited on once.
         self.names = frozenset(names)
         self.registered = False
+        self.found = None
+        self.sent = None
 
 
 #: A layer shared by everything in this process that imports it.

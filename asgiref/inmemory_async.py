@@ -22,49 +22,45 @@ class AsyncReceive(object):
         found = self._take_or_register(waiter)
         if found is not None:
             return found
-        timer = loop.call_later(self.receive_timeout, waiter.time_up)
+        timer = loop.call_later(self.receive_timeout, self._time_up, waiter)
         try:
-            while True:
-                await waiter.future
-                # A ring that comes from now on wakes the next await.
-                waiter.future = loop.create_future()
-                found = self._take_when_woken(waiter, waiter.timed_out)
-                if found is not None or waiter.timed_out:
-                    return found or (None, None)
+            return await waiter.future
         except BaseException:
-            # Cancelled (or the loop is closing): the message stays for another receiver.
+            # Cancelled (or the loop is closing): a message handed to it goes to another receiver.
             self._give_up(waiter)
             raise
         finally:
             timer.cancel()
 
+    def _time_up(self, waiter):
+        found = self._stop_waiting(waiter)
+        _settle(waiter.future, found or (None, None))
+
 
 class _LoopWaiter(object):
     """A receive_async waiting on its future, which a ring sets through the loop."""
 
-    __slots__ = ("names", "registered", "loop", "future", "timed_out")
+    __slots__ = ("names", "registered", "found", "sent", "loop", "future")
 
     def __init__(self, names, loop):
         self.names = frozenset(names)
         self.registered = False
+        self.found = None
+        self.sent = None
         self.loop = loop
         self.future = loop.create_future()
-        self.timed_out = False
 
     def ring(self):
-        # Called by a send, in any thread, with the layer's lock held.
+        # Called by a send, in any thread, once it has handed over ``found``.
         try:
-            self.loop.call_soon_threadsafe(_wake, self.future)
+            self.loop.call_soon_threadsafe(_settle, self.future, self.found)
         except RuntimeError:
             # The loop is closed: nothing will run this wait again.
             return False
         return True
 
-    def time_up(self):
-        self.timed_out = True
-        _wake(self.future)
 
-
-def _wake(future):
+def _settle(future, found):
+    # Timed out or cancelled first: that path looked after ``found``.
     if not future.done():
-        future.set_result(None)
+        future.set_result(found)

@@ -46,33 +46,33 @@ class TwistedReceive(object):
 class _ReactorWaiter(object):
     """A receive_twisted waiting for a ring, which reaches it through the reactor."""
 
-    __slots__ = ("layer", "names", "registered", "reactor", "deferred", "timer")
+    __slots__ = ("layer", "names", "registered", "found", "sent", "reactor", "deferred", "timer")
 
     def __init__(self, layer, names, reactor):
         self.layer = layer
         self.names = frozenset(names)
         self.registered = False
+        self.found = None
+        self.sent = None
         self.reactor = reactor
         self.deferred = None
         self.timer = None
 
     def ring(self):
-        # Called by a send, in any thread, with the layer's lock held.
+        # Called by a send, in any thread, once it has handed over ``found``.
         self.reactor.callFromThread(self.rung)
         return True
 
     def rung(self):
-        """In the reactor: take the message, or wait again if another receiver took it first."""
+        """In the reactor: fire with the message handed over."""
         if self.deferred.called:
-            # Timed out or cancelled in the meantime; both looked after the ring.
+            # Timed out or cancelled in the meantime; both looked after the message.
             return
-        found = self.layer._take_when_woken(self, last=False)
-        if found is not None:
-            self.timer.cancel()
-            self.deferred.callback(found)
+        self.timer.cancel()
+        self.deferred.callback(self.found)
 
     def time_up(self):
-        found = self.layer._take_when_woken(self, last=True)
+        found = self.layer._stop_waiting(self)
         self.deferred.callback(found or (None, None))
 
     def cancel(self, deferred):

@@ -1,10 +1,11 @@
 """
 A wake-up call for one sleeping thread, lighter than ``threading.Condition``.
 
-The channel layer and the reply dispatcher put a thread to sleep for every
-blocking receive. A Condition builds a new lock and runs a page of Python
-for each wait and each notify; a Wakeup is one lock, kept locked while
-nobody has rung, so waiting is one acquire and ringing one release.
+The channel layer puts a thread to sleep for every blocking receive. A
+Condition builds a new lock and runs a page of Python for each wait and
+each notify; a Wakeup is one lock, kept locked until it is rung, so
+waiting is one acquire and ringing one release, and neither needs any
+other lock held.
 """
 import threading
 import time
@@ -14,12 +15,9 @@ import six
 
 class Wakeup(object):
     """
-    Sleep in :meth:`wait` until another thread calls :meth:`ring`.
-
-    Both are called with the same outer lock held. Its owner must ring a
-    Wakeup at most once per wait (by taking the sleeper off its list of
-    sleepers as it rings); a ring that comes after the wait timed out is
-    taken back when the waiter wakes, so the next wait sleeps again.
+    One ring for one sleeper: :meth:`wait` sleeps until another thread
+    calls :meth:`ring`, or returns at once if it was rung before. Its owner
+    rings it at most once; after that every wait returns at once.
     """
 
     __slots__ = ("_bell",)
@@ -29,19 +27,17 @@ class Wakeup(object):
         self._bell.acquire()
 
     def ring(self):
-        """Wake the thread in :meth:`wait` (or make its next wait return at once); True."""
+        """Wake the thread in :meth:`wait`, or make its wait return at once; True."""
         self._bell.release()
         return True
 
-    def wait(self, outer_lock, timeout):
-        """Release ``outer_lock``, sleep until rung or ``timeout`` seconds, take it back; True if rung."""
-        outer_lock.release()
-        try:
-            rung = _acquire(self._bell, timeout)
-        finally:
-            outer_lock.acquire()
-        # Rings happen under the outer lock: one that came after the timeout is here now.
-        return rung or self._bell.acquire(False)
+    def wait(self, timeout):
+        """Sleep until rung or ``timeout`` seconds pass (it may end earlier, unrung); True if rung."""
+        if _acquire(self._bell, timeout):
+            # Rung: leave it rung, so a later wait returns at once too.
+            self._bell.release()
+            return True
+        return False
 
 
 if six.PY2:

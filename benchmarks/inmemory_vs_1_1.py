@@ -1,12 +1,16 @@
 """
 The in-memory layer of this package against asgiref 1.1.2's, same workloads,
 one run. asgiref 1.1.2 is installed from the package index into a throwaway
-virtualenv; each side runs in its own subprocess of this interpreter.
+virtualenv; each side runs in its own subprocess of this interpreter, and
+the two take turns: every workload runs on one side, then on the other,
+``--rounds`` times, so a slower spell of a shared machine falls on both.
 
-    python benchmarks/inmemory_vs_1_1.py [--seconds 1.0]
+    python benchmarks/inmemory_vs_1_1.py [--seconds 0.5] [--rounds 7]
 
-Prints operations per second (higher is better) and the median wake-up
-latency of a blocked receiver (lower is better), with the ratios.
+Prints operations per second (the median round of each side, higher is
+better) with the median of the rounds' ratios, each round's two sides run
+back to back; and the median wake-up latency of a blocked receiver over
+all rounds (lower is better).
 """
 from __future__ import print_function, unicode_literals
 
@@ -55,18 +59,15 @@ REQUEST = {
 
 
 def rate(operation, seconds):
-    """Best of three runs of ``operation`` repeated for ``seconds``: operations per second."""
-    best = 0.0
-    for _ in range(3):
-        count = 0
-        start = clock()
-        elapsed = 0.0
-        while elapsed < seconds:
-            operation()
-            count += 1
-            elapsed = clock() - start
-        best = max(best, count / elapsed)
-    return best
+    """``operation`` repeated for ``seconds`` (and at least 3 times): operations per second."""
+    count = 0
+    start = clock()
+    elapsed = 0.0
+    while elapsed < seconds or count < 3:
+        operation()
+        count += 1
+        elapsed = clock() - start
+    return count / elapsed
 
 
 def ping_pong(layer, seconds):
@@ -98,7 +99,7 @@ def fan_out(layer, seconds):
 
 
 def wake_up(layer, samples, blocking):
-    """Median milliseconds from a send to the blocked receiver holding the message."""
+    """Milliseconds from a send to the blocked receiver holding the message, for each of ``samples``."""
     latencies = []
     done = threading.Event()
 
@@ -123,31 +124,61 @@ def wake_up(layer, samples, blocking):
         layer.send("wake", {"sent": clock()})
         done.wait(5)
     consumer.join()
-    latencies.sort()
-    return 1000 * latencies[len(latencies) // 2]
+    return [1000 * latency for latency in latencies]
 
 
-def measure(seconds):
-    """Run every workload on the asgiref importable here; results as a dict."""
+WORKLOADS = [
+    "ping-pong",
+    "ping-pong, 10,000 idle channels",
+    "send_group to 1,000, all receive",
+    "wake-up latency, median ms",
+]
+
+
+def measure(workload, seconds):
+    """One run of ``workload`` on the asgiref importable here."""
     from asgiref.inmemory import ChannelLayer
+    if workload == "ping-pong":
+        return ping_pong(ChannelLayer(), seconds)
+    if workload == "ping-pong, 10,000 idle channels":
+        return ping_pong_idle(ChannelLayer(), seconds)
+    if workload == "send_group to 1,000, all receive":
+        return fan_out(ChannelLayer(capacity=100), seconds)
     blocking = "statistics" in ChannelLayer.extensions  # only the new layer blocks
-    results = {
-        "ping-pong": ping_pong(ChannelLayer(), seconds),
-        "ping-pong, 10,000 idle channels": ping_pong_idle(ChannelLayer(), seconds),
-        "send_group to 1,000, all receive": fan_out(ChannelLayer(capacity=100), seconds),
-        "wake-up latency, median ms": wake_up(ChannelLayer(), 200, blocking),
-    }
+    return wake_up(ChannelLayer(), 30, blocking)
+
+
+def serve(seconds):
+    """The subprocess: the asgiref version, then one result line for each workload name read."""
     import asgiref
-    results["version"] = asgiref.__version__
-    return results
+    print(json.dumps(asgiref.__version__))
+    sys.stdout.flush()
+    for line in iter(sys.stdin.readline, ""):
+        print(json.dumps(measure(json.loads(line), seconds)))
+        sys.stdout.flush()
 
 
-def run_side(python, pythonpath, seconds):
-    environment = dict(os.environ, PYTHONPATH=pythonpath)
-    output = subprocess.check_output(
-        [python, os.path.abspath(__file__), "--measure", "--seconds", str(seconds)],
-        env=environment, cwd=tempfile.gettempdir())
-    return json.loads(output.decode("utf-8"))
+class Side(object):
+    """One asgiref, measuring in its own subprocess on request."""
+
+    def __init__(self, python, pythonpath, seconds):
+        self.process = subprocess.Popen(
+            [python, os.path.abspath(__file__), "--measure", "--seconds", str(seconds)],
+            env=dict(os.environ, PYTHONPATH=pythonpath), cwd=tempfile.gettempdir(),
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, universal_newlines=True)
+        self.version = self.read()
+
+    def read(self):
+        return json.loads(self.process.stdout.readline())
+
+    def run(self, workload):
+        self.process.stdin.write(json.dumps(workload) + "\n")
+        self.process.stdin.flush()
+        return self.read()
+
+    def close(self):
+        self.process.stdin.close()
+        self.process.wait()
 
 
 def old_release_python(directory):
@@ -159,26 +190,42 @@ def old_release_python(directory):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=1.0, help="time per run of each workload")
+    parser.add_argument("--seconds", type=float, default=0.5, help="time per run of each workload")
+    parser.add_argument("--rounds", type=int, default=7, help="turns each side takes at each workload")
     parser.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)
     arguments = parser.parse_args()
     if arguments.measure:
-        print(json.dumps(measure(arguments.seconds)))
+        serve(arguments.seconds)
         return
     directory = tempfile.mkdtemp(prefix="asgiref-1.1.2-")
     try:
-        old = run_side(old_release_python(directory), "", arguments.seconds)
+        old = Side(old_release_python(directory), "", arguments.seconds)
+        new = Side(sys.executable, ROOT, arguments.seconds)
+        results = dict((side, dict((name, []) for name in WORKLOADS)) for side in (old, new))
+        for _ in range(arguments.rounds):
+            for name in WORKLOADS:
+                for side in (old, new):
+                    results[side][name].append(side.run(name))
+        old.close()
+        new.close()
     finally:
         shutil.rmtree(directory)
-    new = run_side(sys.executable, ROOT, arguments.seconds)
-    print("Python %s, asgiref %s against %s" % (sys.version.split()[0], new.pop("version"), old.pop("version")))
+    print("Python %s, asgiref %s against %s, %d rounds taking turns"
+          % (sys.version.split()[0], new.version, old.version, arguments.rounds))
     rows = [("workload", "asgiref 1.1.2", "this package", "ratio")]
-    for name in new:
+    for name in WORKLOADS:
         if name.endswith("ms"):
-            rows.append((name, "%.2f" % old[name], "%.3f" % new[name], "%.0fx lower" % (old[name] / new[name])))
+            before, after = (median(sum(results[side][name], [])) for side in (old, new))
+            rows.append((name, "%.2f" % before, "%.3f" % after, "%.0fx lower" % (before / after)))
         else:
-            rows.append((name + ", ops/s", "%.0f" % old[name], "%.0f" % new[name], "%.1fx" % (new[name] / old[name])))
+            before, after = (median(results[side][name]) for side in (old, new))
+            ratio = median([late / early for early, late in zip(results[old][name], results[new][name])])
+            rows.append((name + ", ops/s", "%.0f" % before, "%.0f" % after, "%.1fx" % ratio))
     print_table(rows)
+
+
+def median(values):
+    return sorted(values)[len(values) // 2]
 
 
 if __name__ == "__main__":

@@ -10,9 +10,11 @@ All three wait at once, each on its own channel; one sender thread sends to
 them in turn, a few milliseconds apart, so each send finds its receiver
 asleep. A sample is the time from just before ``send`` to the receiver
 holding the message. Each is shown beside its floor, the same wake-up with
-no layer: a bare lock released, asyncio's call_soon_threadsafe setting a
-future, Twisted's callFromThread firing a Deferred. Needs Python 3; the
-Twisted rows need Twisted.
+no layer (another thread wakes a receiver waiting in its own thread the
+same way): a bare lock released, asyncio's (and uvloop's)
+call_soon_threadsafe setting a future that a coroutine awaits, Twisted's
+callFromThread firing a Deferred. Needs Python 3; the Twisted rows need
+Twisted, the uvloop rows uvloop.
 """
 from __future__ import print_function
 
@@ -185,13 +187,13 @@ def main():
     latencies = measure([kind for pair in measured for kind in pair], layer, arguments.samples)
     blocking = median(latencies["blocking receive"])
     print("Python %s, %d wake-ups of each kind, interleaved" % (sys.version.split()[0], arguments.samples))
-    rows = [("receiver", "median", "p99", "median vs blocking", "floor", "floor median", "layer adds")]
+    rows = [("receiver", "median", "p99", "vs blocking", "floor", "floor median", "vs floor", "layer adds")]
     for (name, _), (floor, _) in measured:
         values, floor_median = latencies[name], median(latencies[floor])
         rows.append((
             name, "%.0f us" % (1e6 * median(values)), "%.0f us" % (1e6 * p99(values)),
             "%.2fx" % (median(values) / blocking), floor, "%.0f us" % (1e6 * floor_median),
-            "%.0f us" % (1e6 * (median(values) - floor_median))))
+            "%.2fx" % (median(values) / floor_median), "%.0f us" % (1e6 * (median(values) - floor_median))))
     print_table(rows)
 
 

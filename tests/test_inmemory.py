@@ -318,6 +318,31 @@ def test_receivers_blocked_during_a_flush_keep_working():
     assert result == [("c", {"after": "flush"})]
 
 
+def test_a_message_handed_to_a_receiver_as_it_times_out_is_still_returned():
+    # Receivers that time out every few milliseconds race the sends that
+    # hand them messages: each message still arrives exactly once.
+    layer = ChannelLayer(capacity=1000, receive_timeout=0.002)
+    received, done = [], threading.Event()
+
+    def consume():
+        while not done.is_set() or layer.global_statistics()["messages_pending"]:
+            channel, message = layer.receive(["race"], block=True)
+            if channel is not None:
+                received.append(message["n"])
+
+    consumers = [threading.Thread(target=consume) for _ in range(3)]
+    for thread in consumers:
+        thread.start()
+    for n in range(3000):
+        layer.send("race", {"n": n})
+        if n % 50 == 0:
+            time.sleep(0.001)
+    done.set()
+    for thread in consumers:
+        thread.join(30)
+    assert sorted(received) == list(range(3000))
+
+
 # Threads.
 
 def test_many_producers_and_consumers_deliver_each_message_exactly_once_in_order_per_producer():
@@ -711,6 +736,47 @@ def test_receive_refuses_bad_channel_names(channels, text):
     with pytest.raises(TypeError) as error:
         ChannelLayer().receive(channels)
     assert text in str(error.value)
+
+
+class LooksLikeAnyName(six.text_type):
+    """Text that claims to equal every string and hashes as a good name does."""
+
+    def __eq__(self, other):
+        return True
+
+    def __hash__(self):
+        return hash("known")
+
+
+def test_names_checked_before_are_remembered_only_as_plain_text():
+    layer = ChannelLayer()
+    layer.send("known", {"n": 1})
+    assert layer.receive(["known"]) == ("known", {"n": 1})
+    # A text subclass is checked for what it holds, whatever it claims to equal.
+    with pytest.raises(TypeError) as error:
+        layer.send(LooksLikeAnyName("bad name"), {})
+    assert "'bad name' is not" in str(error.value)
+    with pytest.raises(TypeError) as error:
+        layer.receive([LooksLikeAnyName("bad name")])
+    assert "'bad name' is not" in str(error.value)
+
+
+def test_a_name_good_to_send_to_is_still_refused_to_receive_on():
+    layer = ChannelLayer()
+    layer.send("process!local", {"n": 1})
+    with pytest.raises(TypeError) as error:
+        layer.receive(["process!local"])
+    assert "receive on its process-specific prefix" in str(error.value)
+    assert layer.receive(["process!"]) == ("process!local", {"n": 1})
+
+
+def test_remembered_names_stay_few_however_many_channels_are_used():
+    layer = ChannelLayer(expiry=1)
+    for n in range(5000):
+        name = "reply.%d" % n
+        layer.send(name, {})
+        layer.receive([name])
+    assert len(layer._sendable) <= 1024 and len(layer._receivable) <= 1024
 
 
 def test_send_refuses_a_bad_message_naming_the_value():

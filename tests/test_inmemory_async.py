@@ -96,6 +96,30 @@ def test_a_receive_cancelled_after_its_wake_up_passes_the_message_to_another_wai
     assert second.result() == ("c", {"n": 1})
 
 
+def test_a_woken_receive_has_its_message_without_taking_the_layer_lock(loop):
+    # The send hands the message over under the lock and rings after it:
+    # the loop then finishes the receive while another thread holds the lock.
+    layer = ChannelLayer(receive_timeout=30)
+    task = loop.create_task(layer.receive_async(["c"]))
+    settle(loop)
+    layer.send("c", {"n": 1})
+    held, release = threading.Event(), threading.Event()
+
+    def hold_the_lock():
+        with layer._lock:
+            held.set()
+            release.wait(3)
+    holder, _ = in_thread(hold_the_lock)
+    held.wait(10)
+    started = time.time()
+    loop.run_until_complete(asyncio.wait([task], timeout=10))
+    took = time.time() - started
+    release.set()
+    holder.join(10)
+    assert task.result() == ("c", {"n": 1})
+    assert took < 2
+
+
 def assert_a_blocked_receive_gets_the_next_message(layer):
     thread, result = in_thread(layer.receive, ["c"], True)
     time.sleep(0.05)

@@ -24,8 +24,10 @@ TIMEOUT = 10
 OUTAGE = 5
 #: At most this many log lines per process for the outage (the issue's bound: "about 20").
 MOST_LINES = 20
-#: One line per request or per WebSocket, outage or not: the access log, and uvicorn's lines on each WebSocket.
-PER_CONNECTION = re.compile(r"asgiref\.access: |uvicorn\.error: (\S+ - \"WebSocket |connection (open|closed|rejected))")
+#: One line per request or per WebSocket, outage or not: the access log, and uvicorn's lines on each WebSocket
+#: (uvicorn 0.54 also logs an error for each handshake refused with an HTTP answer, which 0.55 no longer does).
+PER_CONNECTION = re.compile(r"asgiref\.access: |uvicorn\.error: (\S+ - \"WebSocket |connection (open|closed|rejected)"
+                            r"|ASGI callable returned without completing handshake)")
 
 
 class Clients(object):
