@@ -58,7 +58,7 @@ setup(
         # The Redis layer's symmetric_encryption_keys (Fernet).
         "redis-encryption": ["cryptography>=1.3"],
     },
-    entry_points={"console_scripts": ["asgiref = asgiref.cli:main"]},
+    entry_points={"console_scripts": ["asgiref = asgiref.command:main"]},
     classifiers=[
         "Development Status :: 5 - Production/Stable",
         "Environment :: Web Environment",

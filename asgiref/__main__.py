@@ -1,6 +1,6 @@
 """``python -m asgiref``: the asgiref command."""
 import sys
 
-from .cli import main
+from .command import main
 
 sys.exit(main())

@@ -10,8 +10,9 @@ import logging
 import threading
 
 from .base_layer import check_positive_int
-from .daemon_threads import join_by, start_daemon_threads
-from .layer_calls import Outage, clock, failed_under, one_line, receive_blocking
+from .bridge.defaults import STOP_TIMEOUT
+from .bridge.layer_calls import Outage, clock, failed_under, one_line, receive_blocking
+from .bridge.threads import join_by, start_daemon_threads
 
 logger = logging.getLogger("asgiref.consumers")
 
@@ -36,7 +37,7 @@ class Consumers(object):
         self.channel_layer = channel_layer
         self._stopping = threading.Event()
         self._threads = []
-        #: What the consumer threads (or the loop, asgiref.asgi3_consumers) log about a failing layer.
+        #: What the consumer threads (or the loop, asgiref.asgi3.consumers) log about a failing layer.
         self.outage = Outage(logger, "asgiref consumers")
 
     def start(self, threads=1):
@@ -45,7 +46,7 @@ class Consumers(object):
         self._stopping.clear()
         self._threads.extend(start_daemon_threads(self._serve, threads, "asgiref consumer"))
 
-    def stop(self, timeout=10):
+    def stop(self, timeout=STOP_TIMEOUT):
         """
         Stop taking messages; wait up to ``timeout`` seconds in all for the
         threads to end. False if one has not (it is a daemon thread).

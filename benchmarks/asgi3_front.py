@@ -4,7 +4,7 @@ the same uvicorn.
 
 HTTP (wrk, a separate process, on loopback; each side twice, interleaved,
 the better run kept), the plain WSGI app (hello_app.py) and a Django 2.2
-view (tests/django_site, /whoami/):
+view (tests/apps/django_site, /whoami/):
 
 * ``asgiref serve`` on the ASGI 3 front: uvicorn -> ChannelLayerApplication
   -> in-memory layer -> AsgiToWsgiAdapter worker threads;
@@ -52,8 +52,8 @@ APPS = {"plain": ("hello_app:application", "/"), "django": ("django_site.wsgi:ap
 
 
 def start(arguments, port=None):
-    """Run ``arguments`` (with the repository and tests/ importable); wait until ``port`` answers."""
-    environment = dict(os.environ, PYTHONPATH=os.pathsep.join([ROOT, os.path.join(ROOT, "tests")]))
+    """Run ``arguments`` (with the repository and tests/apps/ importable); wait until ``port`` answers."""
+    environment = dict(os.environ, PYTHONPATH=os.pathsep.join([ROOT, os.path.join(ROOT, "tests", "apps")]))
     process = subprocess.Popen(arguments, cwd=HERE, env=environment, stdout=subprocess.DEVNULL)
     deadline = time.time() + 30
     while port is not None and time.time() < deadline:

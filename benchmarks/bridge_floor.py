@@ -13,7 +13,7 @@ layer      the same handoff through asgiref's in-memory layer: a tiny
            message each way, each waitress thread receiving on a reply
            channel of its own.
 messages   as layer, but the messages are the real http.request and response
-           made by asgiref.wsgi_mapping; no checks, no streaming, no
+           made by asgiref.wsgi.mapping; no checks, no streaming, no
            timeouts.
 bridge     asgiref serve, all of it.
 
@@ -134,7 +134,7 @@ def tiny_messages():
 
 
 def real_messages():
-    from asgiref.wsgi_mapping import (
+    from asgiref.wsgi.mapping import (
         headers_from_wsgi, headers_to_wsgi, request_from_environ, status_code, status_line, wsgi_environ)
 
     def make_request(environ):

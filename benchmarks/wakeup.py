@@ -62,7 +62,7 @@ def async_receiver(layer, record, new_loop=asyncio.new_event_loop):
 
 
 def twisted_receiver(layer, record):
-    from asgiref.conformance_twisted import running_reactor
+    from asgiref.conformance.twisted_helpers import running_reactor
 
     def receive_next(pair=None):
         # Receive again as soon as each Deferred fires, as Daphne 1.x does.
@@ -114,7 +114,7 @@ def asyncio_floor(layer, record, new_loop=asyncio.new_event_loop):
 
 def twisted_floor(layer, record):
     from twisted.internet import defer
-    from asgiref.conformance_twisted import running_reactor
+    from asgiref.conformance.twisted_helpers import running_reactor
     reactor, box = running_reactor(), []
 
     def receive_next(message=None):

@@ -3,6 +3,8 @@ What the tests of the ASGI 3 front share: uvicorn on a free port in a
 thread of this process, and WebSocket clients (Python 3.9+ only: the test
 modules import this one after skipping older Pythons).
 """
+from __future__ import absolute_import
+
 import asyncio
 import socket
 import threading

@@ -1,5 +1,5 @@
 """What the tests of the WSGI bridge share: WSGI environs and servers, and a layer's messages."""
-from __future__ import unicode_literals
+from __future__ import absolute_import, unicode_literals
 
 import io
 import threading
@@ -8,7 +8,7 @@ import time
 import six
 
 from asgiref.wsgi import AsgiToWsgiAdapter
-from threads import in_thread
+from tests.threads import in_thread
 
 
 def native(text):

@@ -3,6 +3,8 @@ The coroutines that tests/test_redis_async.py runs, kept apart so that
 module still compiles on Python 2 (where it skips). Each is run on a new
 event loop of its own.
 """
+from __future__ import absolute_import
+
 import asyncio
 
 

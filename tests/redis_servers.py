@@ -5,7 +5,7 @@ free port, nothing saved to disk, killed at the end.
 Without ``redis-server`` (or redis-py) the tests skip, saying why, unless
 the environment sets ASGIREF_REQUIRE_REDIS=1 (CI does): then they fail.
 """
-from __future__ import unicode_literals
+from __future__ import absolute_import, unicode_literals
 
 import os
 import shutil

@@ -4,6 +4,8 @@ is one call of the front's application, whose client leaves when told.
 Python 3.9+ only (the test module imports this one after skipping older
 Pythons).
 """
+from __future__ import absolute_import
+
 import asyncio
 
 #: How long a scenario waits for what it expects before failing.

@@ -1,5 +1,5 @@
 """BaseChannelLayer: what a third-party layer inherits."""
-from __future__ import unicode_literals
+from __future__ import absolute_import, unicode_literals
 
 import collections
 import re

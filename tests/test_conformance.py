@@ -2,7 +2,7 @@
 The conformance suite: the in-memory layer passes all of it, a layer that
 keeps only asgiref 1.1's promises passes it unchanged, and broken layers fail.
 """
-from __future__ import unicode_literals
+from __future__ import absolute_import, unicode_literals
 
 import copy
 import gc

@@ -2,7 +2,7 @@
 ``Consumers``: ASGI 1 consumers called in worker threads with each message
 of their channel and the layer, as Channels 1's ``runserver`` called them.
 """
-from __future__ import unicode_literals
+from __future__ import absolute_import, unicode_literals
 
 import threading
 import time

@@ -1,5 +1,5 @@
 """The in-memory layer: threads, capacity, expiry and reclaim, statistics, bad input."""
-from __future__ import unicode_literals
+from __future__ import absolute_import, unicode_literals
 
 import collections
 import os
@@ -17,7 +17,7 @@ import six
 
 from asgiref import inmemory
 from asgiref.inmemory import ChannelLayer
-from threads import in_thread
+from tests.threads import in_thread
 
 MIB = 1024 * 1024
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -1,5 +1,5 @@
 """The in-memory layer's receive_async: woken like blocking receive, safe to cancel, on any loop."""
-from __future__ import unicode_literals
+from __future__ import absolute_import, unicode_literals
 
 import threading
 import time
@@ -7,10 +7,10 @@ import time
 import pytest
 
 from asgiref.inmemory import ChannelLayer
-from threads import in_thread, numbered_messages_in_thread
+from tests.threads import in_thread, numbered_messages_in_thread
 
 asyncio = pytest.importorskip("asyncio")
-conformance_async = pytest.importorskip("asgiref.conformance_async")
+conformance_async = pytest.importorskip("asgiref.conformance.async_helpers")
 run = conformance_async.run
 
 

@@ -1,18 +1,18 @@
 """
 The in-memory layer's receive_twisted, with a real reactor: the process's
-global one, running in a daemon thread (asgiref.conformance_twisted).
+global one, running in a daemon thread (asgiref.conformance.twisted_helpers).
 """
-from __future__ import unicode_literals
+from __future__ import absolute_import, unicode_literals
 
 import time
 
 import pytest
 
 from asgiref.inmemory import ChannelLayer
-from threads import in_thread, numbered_messages_in_thread
+from tests.threads import in_thread, numbered_messages_in_thread
 
 defer = pytest.importorskip("twisted.internet.defer")
-from asgiref.conformance_twisted import in_reactor  # noqa: E402
+from asgiref.conformance.twisted_helpers import in_reactor  # noqa: E402
 
 
 def test_twisted_is_listed_where_it_imports():

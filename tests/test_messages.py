@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 """The ASGI message rules: what passes, what is refused and how, what the copy is."""
-from __future__ import unicode_literals
+from __future__ import absolute_import, unicode_literals
 
 import collections
 

@@ -4,7 +4,7 @@ The flat fast path of the message check against the general walk, on many
 random messages, valid and not: the same copy (types included), the same
 size, the same refusal word for word, and no container shared.
 """
-from __future__ import unicode_literals
+from __future__ import absolute_import, unicode_literals
 
 import collections
 import random

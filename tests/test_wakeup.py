@@ -1,8 +1,10 @@
 """The wake-up call a blocking receive of the in-memory layer sleeps on."""
+from __future__ import absolute_import
+
 import time
 
 from asgiref.wakeup import Wakeup
-from threads import in_thread
+from tests.threads import in_thread
 
 
 def test_a_ring_from_another_thread_wakes_the_sleeper():

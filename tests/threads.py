@@ -1,4 +1,6 @@
 """Running a call in the background, for tests that need two threads at once."""
+from __future__ import absolute_import
+
 import threading
 import time
 
