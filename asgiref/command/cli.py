@@ -144,7 +144,11 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _parser():
-    parser = _Parser(prog="asgiref", description="Serve a WSGI application through an ASGI channel layer.")
+    parser = _Parser(prog="asgiref", description="Serve a WSGI application (and ASGI 1 consumers) through an ASGI "
+                                                 "channel layer: in one process with serve, or split into "
+                                                 "interface and worker processes over a layer they share, such "
+                                                 "as Redis. 'asgiref COMMAND --help' explains each command's "
+                                                 "options.")
     parser.add_argument("--version", action="version", version="asgiref %s" % __version__)
     commands = parser.add_subparsers(title="commands", dest="command_name", metavar="COMMAND",
                                      parser_class=_Parser)
@@ -153,10 +157,10 @@ def _parser():
                 "means module:application); without one, a demo page is served")
     for name, command, help_text, has_app, has_http in [
             ("serve", serve, "run the HTTP server and worker threads in one process", True, True),
-            ("interface", interface, "run only the HTTP server, sending requests over a cross-process layer",
-             False, True),
-            ("worker", worker, "run only worker threads, serving requests from a cross-process layer",
-             True, False)]:
+            ("interface", interface, "run only the HTTP server, sending requests over a layer that worker "
+             "processes reach too (--layer)", False, True),
+            ("worker", worker, "run only worker threads, serving the requests that interface processes put on "
+             "a layer they share (--layer)", True, False)]:
         sub = commands.add_parser(name, help=help_text, description=help_text + ".")
         sub.set_defaults(command=command)
         if has_app:
@@ -171,7 +175,8 @@ def _parser():
             sub.add_argument("--unix-socket", metavar="PATH",
                              help="listen on this Unix socket instead of --host and --port")
             sub.add_argument("--threads", type=_positive, default=defaults.HTTP_THREADS,
-                             help="waitress threads, each holding one request (default: %(default)s)")
+                             help="waitress threads, each holding one request while it is served; uvicorn "
+                                  "serves on its event loop and ignores this (default: %(default)s)")
             sub.add_argument("--max-body", type=_size, default=defaults.MAX_BODY_SIZE, metavar="BYTES",
                              help="largest request body accepted, e.g. 10M or 1G; larger ones get 413 "
                                   "before they are read (default: 1G)")
@@ -182,7 +187,8 @@ def _parser():
                              help="close a connection idle this many whole seconds (default: %(default)s)")
         if has_app:
             sub.add_argument("--workers", type=_positive, default=defaults.WORKER_THREADS,
-                             help="worker threads running the application (default: %(default)s)")
+                             help="worker threads running the application, each serving one request at a time "
+                                  "(default: %(default)s)")
         if has_app:
             sub.add_argument("--consumers", metavar="MODULE:ATTRIBUTE",
                              help="ASGI 1 consumers to run in worker threads too: a dict of channel name -> "
@@ -193,15 +199,27 @@ def _parser():
                              help="run the --consumers on uvicorn's event loop instead of worker threads: "
                                   "fastest, for consumers that never block")
         sub.add_argument("--timeout", type=_seconds, default=float(defaults.RESPONSE_TIMEOUT),
-                         help="seconds to wait for a response (then 504), and for requests in flight "
-                              "when stopping (default: %(default)s)")
-        sub.add_argument("--layer", metavar="MODULE:ATTRIBUTE",
-                         help="channel layer: an instance, or a class to construct with the --layer-option "
-                              "values, or the Redis layer at a redis://HOST:PORT/DB, rediss:// or unix:// URL "
-                              "(default: a new in-memory layer)")
+                         help={"serve": "seconds a request waits for its response (then 504), and that "
+                                        "requests in flight get to finish when stopping (default: %(default)s)",
+                               "interface": "seconds a request waits for a worker's response (then 504), and "
+                                            "that requests in flight get to finish when stopping "
+                                            "(default: %(default)s)",
+                               "worker": "seconds that the requests the worker threads are serving get to finish "
+                                         "when stopping, before the worker exits anyway; how long a client waits "
+                                         "is the interface's --timeout (default: %(default)s)"}[name])
+        layer_forms = ("the Redis layer at redis://[USER:PASSWORD@]HOST:PORT/DB, rediss://... (TLS) or "
+                       "unix:///PATH/TO/redis.sock?db=DB; or any channel layer as MODULE:ATTRIBUTE, an instance "
+                       "or a class built with the --layer-option values")
+        sub.add_argument("--layer", metavar="URL|MODULE:ATTRIBUTE",
+                         help=("channel layer: %s (default: a new in-memory layer, which lives in this process)"
+                               % layer_forms) if name == "serve" else
+                              ("channel layer that the %s processes reach too, needed here (the in-memory layer "
+                               "lives in one process): %s" % ("worker" if name == "interface" else "interface",
+                                                              layer_forms)))
         sub.add_argument("--layer-option", action="append", default=[], type=_option, metavar="KEY=VALUE",
-                         help="keyword argument for the layer class; VALUE is read as a Python literal if it "
-                              "is one, else as text; repeatable")
+                         help="keyword argument for the layer's class (the Redis layer's for a URL), e.g. "
+                              "prefix=myapp: or capacity=200; VALUE is read as a Python literal if it is one, "
+                              "else as text; repeatable")
         sub.add_argument("--log-level", type=_log_level, default="INFO",
                          help="DEBUG, INFO (one access-log line per request), WARNING or ERROR "
                               "(default: %(default)s)")
