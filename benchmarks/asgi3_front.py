@@ -74,7 +74,8 @@ def http_commands(app, port):
         "asgiref serve": [sys.executable, "-m", "asgiref", "serve", app, "--server", "uvicorn", "--port", str(port),
                           "--workers", str(THREADS), "--log-level", "WARNING", "--connection-limit", "1000"],
         "uvicorn + a2wsgi": [sys.executable, "asgi3_apps.py", "a2wsgi", app, str(port), str(THREADS)],
-        "waitress direct": [sys.executable, "-c", "import sys, hello_app, importlib; m, _, a = sys.argv[1].partition(':'); "
+        "waitress direct": [sys.executable, "-c", "import sys, hello_app, importlib; "
+                            "m, _, a = sys.argv[1].partition(':'); "
                             "hello_app.serve_directly(getattr(importlib.import_module(m), a), int(sys.argv[2]), %d)"
                             % THREADS, app, str(port)],
     }

@@ -171,10 +171,10 @@ def main():
     print_table(rows)
     print()
     print_table([("200 MB upload through the bridge", "value"),
-           ("idle RSS", "%.1f MB" % (idle / 1e6)),
-           ("peak RSS (VmHWM)", "%.1f MB" % (peak / 1e6)),
-           ("peak above idle", "%.1f MB" % ((peak - idle) / 1e6)),
-           ("time", "%.1f s (%.0f MB/s)" % (elapsed, UPLOAD / 1e6 / elapsed))])
+                 ("idle RSS", "%.1f MB" % (idle / 1e6)),
+                 ("peak RSS (VmHWM)", "%.1f MB" % (peak / 1e6)),
+                 ("peak above idle", "%.1f MB" % ((peak - idle) / 1e6)),
+                 ("time", "%.1f s (%.0f MB/s)" % (elapsed, UPLOAD / 1e6 / elapsed))])
 
 
 if __name__ == "__main__":

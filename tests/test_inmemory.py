@@ -834,8 +834,6 @@ def test_receive_many_is_receive_with_a_deprecation_warning():
     assert caught[0].category is DeprecationWarning
 
 
-
-
 def test_a_channel_listed_twice_is_waited_on_once():
     assert ChannelLayer(receive_timeout=0.1).receive(["a", "a"], block=True) == (None, None)
     layer = ChannelLayer(receive_timeout=30)

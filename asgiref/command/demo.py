@@ -15,6 +15,7 @@ _SHOWN_KEYS = [
     "wsgi.multithread", "wsgi.multiprocess",
 ]
 
+
 def layer_name(layer):
     """
     The dotted name users import ``layer``'s class by: its package's

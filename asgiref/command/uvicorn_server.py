@@ -38,7 +38,8 @@ class UvicornServer(object):
             application = AccessLog(application)
         config = uvicorn.Config(
             application, log_config=None, lifespan="on", access_log=False,
-            limit_concurrency=connection_limit and connection_limit + 1, timeout_keep_alive=channel_timeout, server_header=False)
+            limit_concurrency=connection_limit and connection_limit + 1, timeout_keep_alive=channel_timeout,
+            server_header=False)
         self._server = uvicorn.Server(config)
         self._deadline = None
 

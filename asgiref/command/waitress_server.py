@@ -130,7 +130,10 @@ class HttpServer(object):
 
 
 def _draining_dispatcher(base, threads):
-    """waitress's pool of ``threads`` threads; once ``draining``, each request it starts is the last on its connection."""
+    """
+    waitress's pool of ``threads`` threads; once ``draining``, each request
+    it starts is the last on its connection.
+    """
 
     class DrainingDispatcher(base):
         draining = False

@@ -258,7 +258,8 @@ def _links(layer):
         by_layer = _links_by_loop[loop] = weakref.WeakKeyDictionary()
     links = by_layer.get(layer)
     if links is None:
-        links = by_layer[layer] = [_Link(client, server) for client, server in zip(_make_clients(layer), layer._servers)]
+        clients = _make_clients(layer)
+        links = by_layer[layer] = [_Link(client, server) for client, server in zip(clients, layer._servers)]
     return links
 
 

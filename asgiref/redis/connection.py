@@ -288,7 +288,10 @@ def packed_command(arguments):
 
 
 def packed_script_call(script, keys, args, packed_keys=None):
-    """``EVALSHA`` of ``script`` with ``keys`` and ``args``, as Redis receives it; ``packed_keys`` spares packing ``keys``."""
+    """
+    ``EVALSHA`` of ``script`` with ``keys`` and ``args``, as Redis receives
+    it; ``packed_keys`` spares packing ``keys``.
+    """
     if packed_keys is None:
         packed_keys = pack_arguments(keys)
     return (b"*%d\r\n" % (3 + len(keys) + len(args)) + pack_arguments((b"EVALSHA", script.sha, len(keys)))

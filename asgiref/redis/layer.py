@@ -291,7 +291,8 @@ class RedisChannelLayer(BaseChannelLayer):
                     blpop = ("BLPOP",) + keys[shift:] + keys[:shift] + (_timeout(wait),)
                     failure = popped = yield Command(server, None, blpop, (), None)
                     if popped and not isinstance(popped, RedisUnavailable):
-                        failure = found = yield Command(server, RECEIVE, keys, (0, batch, popped[1], popped[0]), packed_keys)
+                        arguments = (0, batch, popped[1], popped[0])
+                        failure = found = yield Command(server, RECEIVE, keys, arguments, packed_keys)
                         if found and not isinstance(found, RedisUnavailable):
                             yield Done(self._unpack(found))
             if isinstance(failure, RedisUnavailable):
@@ -582,4 +583,3 @@ def _timeout(seconds):
     if seconds == int(seconds):
         return int(seconds)
     return "%.3f" % max(seconds, 0.001)
-

@@ -3,6 +3,7 @@ A WSGI request body cut into the chunks of an ``http.request`` and its body chan
 """
 from __future__ import unicode_literals
 
+
 class BodyProblem(Exception):
     """The request body cannot be passed on; ``response`` is the error to answer with."""
 
@@ -28,7 +29,7 @@ def body_chunks(stream, length, chunk_size, limit):
         if remaining is not None:
             if len(data) < want:
                 raise BodyProblem(400, "The request body ended after %d of %d bytes."
-                                   % (length - remaining + len(data), length))
+                                  % (length - remaining + len(data), length))
             remaining -= len(data)
         total += len(data)
         if limit is not None and total > limit:

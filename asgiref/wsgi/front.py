@@ -8,6 +8,7 @@ from ..bridge import Exchange, HttpFront, Refused, error_answer, perform
 from .body_chunks import BodyProblem, body_chunks
 from .mapping import headers_to_wsgi, request_from_environ, status_line
 
+
 class WsgiToAsgiAdapter(HttpFront):
     """
     A WSGI application that serves every request through a channel layer.
@@ -74,7 +75,6 @@ class WsgiToAsgiAdapter(HttpFront):
             content = message.get("content")
             return [content] if content else []
         return _Reply(self, exchange, message)
-
 
     def _chosen_reply_channel(self):
         """The channel a subclass's ``get_reply_channel()`` returns, or None to use one behind a lent prefix."""

@@ -193,7 +193,7 @@ class AsgiToWsgiAdapter(object):
 
     def _run_application(self, message, response):
         body = RequestBody(self.channel_layer, message.get("body", b""), message.get("body_channel"),
-                            self.body_timeout)
+                           self.body_timeout)
         try:
             environ = wsgi_environ(message, body, ErrorLog())
         except ValueError as error:

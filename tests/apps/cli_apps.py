@@ -71,7 +71,8 @@ def _echo(message, channel_layer):
 
 def _http_hello(message, channel_layer):
     channel_layer.send(message["reply_channel"], {
-        "status": 200, "headers": [[b"content-type", b"text/plain"]], "content": b"consumed " + message["path"].encode()})
+        "status": 200, "headers": [[b"content-type", b"text/plain"]],
+        "content": b"consumed " + message["path"].encode()})
 
 
 #: ASGI 1 consumers for ``asgiref serve --consumers cli_apps:routes``.

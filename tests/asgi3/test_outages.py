@@ -131,5 +131,5 @@ def test_a_frame_the_layer_fails_to_take_closes_its_socket_with_1011():
     finally:
         application.stop()
         http.close()
-        for server in servers:
-            server.stop()
+        for each in servers:
+            each.stop()

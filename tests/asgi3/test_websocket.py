@@ -154,7 +154,7 @@ def test_no_answer_within_connect_timeout_is_a_refusal(layer, server, applicatio
 
 
 def test_data_as_the_first_answer_accepts_and_is_sent(layer, server, applications):
-    application = applications(on_connect={"text": "welcome"})
+    applications(on_connect={"text": "welcome"})
     with connect(server.ws_url + "/") as socket:
         assert socket.recv(WAIT) == "welcome"
 
@@ -212,7 +212,7 @@ def test_text_and_bytes_go_both_ways_numbered_by_order(server, application):
 
 def test_a_reply_with_both_text_and_bytes_is_ignored(layer, server, applications):
     answers = iter([{"text": "a", "bytes": b"b"}, {"text": "second"}])
-    application = applications(on_receive=lambda message: next(answers))
+    applications(on_receive=lambda message: next(answers))
     with connect(server.ws_url + "/") as socket:
         socket.send("one")
         socket.send("two")
@@ -222,7 +222,8 @@ def test_a_reply_with_both_text_and_bytes_is_ignored(layer, server, applications
 # Closing.
 
 @pytest.mark.parametrize("close, code", [(True, 1000), (4001, 4001)])
-def test_the_application_closes_with_its_code_and_the_disconnect_follows_the_last_frame(layer, server, applications, close, code):
+def test_the_application_closes_with_its_code_and_the_disconnect_follows_the_last_frame(
+        layer, server, applications, close, code):
     application = applications(on_receive=lambda message: {"text": "last", "close": close})
     with connect(server.ws_url + "/") as socket:
         socket.send("please close")

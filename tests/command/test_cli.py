@@ -336,8 +336,8 @@ def test_interface_and_worker_processes_serve_together_over_a_shared_layer(comma
     worker = command("worker", "cli_apps:application", "--workers", "2", *layer)
     worker.wait_for_line("asgiref: worker serving cli_apps:application from shared_layer.SharedLayer "
                          "with 2 worker threads")
-    line = interface.wait_for_line(r"asgiref: interface at (http://127\.0\.0\.1:(\d+)/) \(waitress\), sending requests over "
-                                   r"shared_layer\.SharedLayer")
+    line = interface.wait_for_line(r"asgiref: interface at (http://127\.0\.0\.1:(\d+)/) \(waitress\), "
+                                   r"sending requests over shared_layer\.SharedLayer")
     http_port = int(line.group(2))
     body = os.urandom(100 * 1024)
     assert get(http_port, "/split?a=b", method="POST", body=body)[2] == echoed("POST", "/split", "a=b", body)
@@ -435,7 +435,8 @@ def test_help_explains_every_option():
         assert option in output
     assert "default: 127.0.0.1" in output and "default: 8000" in output
     # waitress's own defaults.
-    assert "connections open at once; more wait to be accepted (uvicorn: are answered 503) (default: 100)" in " ".join(output.split())
+    expected = "connections open at once; more wait to be accepted (uvicorn: are answered 503) (default: 100)"
+    assert expected in " ".join(output.split())
     assert "idle this many whole seconds (default: 120)" in " ".join(output.split())
 
 

@@ -22,8 +22,8 @@ def test_the_page_shows_the_request_and_the_statistics():
     layer = ChannelLayer()
     layer.send("http.request", {"n": 1})
     (status, headers), page = render(layer, PATH_INFO=str("/somewhere"), QUERY_STRING=str("a=1"),
-                                     HTTP_USER_AGENT=str("tester"), **{"wsgi.input": io.BytesIO(b"abc"),
-                                                                        "CONTENT_LENGTH": str("3")})
+                                     HTTP_USER_AGENT=str("tester"),
+                                     **{"wsgi.input": io.BytesIO(b"abc"), "CONTENT_LENGTH": str("3")})
     assert status == "200 OK"
     assert dict(headers)["Content-Type"] == "text/html; charset=utf-8"
     assert int(dict(headers)["Content-Length"]) == len(page.encode("utf-8"))

@@ -101,9 +101,6 @@ def test_every_request_receives_its_own_response_behind_its_own_reply_prefix_onl
     assert all([owners[channels[0]]] == [thread] and len(channels) == 1 for thread, channels in layer.receives)
 
 
-
-
-
 def test_a_large_body_follows_on_a_body_channel_in_chunks_as_it_is_read(layer):
     front = WsgiToAsgiAdapter(layer, response_timeout=5, body_chunk_size=1000)
     body = os.urandom(4500)

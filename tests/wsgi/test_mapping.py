@@ -226,7 +226,8 @@ def test_some_reason_phrases():
     assert status_line(599) == "599 Unknown"
 
 
-@pytest.mark.parametrize("line", ["200", "OK 200", "20 OK", "2000 OK", "200 OK\r\nX: y", 200, b"200 OK" if six.PY3 else 1])
+@pytest.mark.parametrize("line", ["200", "OK 200", "20 OK", "2000 OK", "200 OK\r\nX: y", 200,
+                                  b"200 OK" if six.PY3 else 1])
 def test_bad_status_lines_are_refused(line):
     with pytest.raises(ValueError):
         status_code(line if not isinstance(line, six.text_type) else str(line))

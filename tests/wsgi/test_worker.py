@@ -576,4 +576,3 @@ def test_constructor_arguments_are_checked(layer):
     for keywords in ({"body_timeout": -1}, {"send_timeout": 0}, {"chunk_size": 0}, {"channel": "a!b"}):
         with pytest.raises((TypeError, ValueError)):
             AsgiToWsgiAdapter(None, layer, **keywords)
-
