@@ -32,7 +32,7 @@ class TwistedReceive(object):
             from twisted.internet import defer, reactor
         except ImportError as error:
             six.raise_from(ImportError(
-                'receive_twisted() needs Twisted (pip install "asgiref[twisted]"): %s' % error), None)
+                'receive_twisted() needs Twisted (pip install ".[twisted]" in a checkout): %s' % error), None)
 
         waiter = _ReactorWaiter(self, self._receive_names(channels), reactor)
         waiter.deferred = defer.Deferred(waiter.cancel)

@@ -53,7 +53,7 @@ except ImportError as error:
     print(error)
 """
     output = subprocess.check_output([sys.executable, "-c", script], env=dict(os.environ, PYTHONPATH=ROOT))
-    assert b'receive_twisted() needs Twisted (pip install "asgiref[twisted]")' in output
+    assert b'receive_twisted() needs Twisted (pip install ".[twisted]" in a checkout)' in output
 
 
 def test_importing_the_layer_imports_neither_twisted_nor_on_python_2_asyncio():

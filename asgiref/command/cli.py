@@ -408,7 +408,7 @@ def _redis_layer():
     try:
         from ..redis import RedisChannelLayer
     except ImportError as error:
-        raise UsageError("a redis:// layer needs the redis extra (pip install \"asgiref[redis]\"): %s" % error)
+        raise UsageError("a redis:// layer needs the redis extra (pip install \".[redis]\" in a checkout): %s" % error)
     return RedisChannelLayer
 
 
@@ -419,7 +419,8 @@ def _server_name(arguments, layer):
         return "uvicorn" if has_async and _uvicorn_runs() else "waitress"
     if arguments.server == "uvicorn":
         if not _uvicorn_runs():
-            raise UsageError('--server uvicorn needs Python 3.9 or later and uvicorn: pip install "asgiref[serve]"')
+            raise UsageError('--server uvicorn needs Python 3.9 or later and uvicorn: '
+                             'pip install ".[serve]" in a checkout')
         if not has_async:
             raise UsageError("--server uvicorn needs a layer with receive_async; %s has none (use --server "
                              "waitress)" % layer_name(layer))

@@ -28,7 +28,7 @@ class UvicornServer(object):
         try:
             import uvicorn
         except ImportError:
-            raise ImportError('the uvicorn front needs uvicorn: pip install "asgiref[serve]" (Python 3.9+)')
+            raise ImportError('the uvicorn front needs uvicorn: pip install ".[serve]" in a checkout (Python 3.9+)')
         self._listener = listening_socket(host, port, unix_socket)
         self.host = host
         self.unix_socket = unix_socket

@@ -2,7 +2,7 @@
 The HTTP side of the ``asgiref`` command: waitress serving a WSGI
 application, with an access log and a graceful stop.
 
-waitress is the ``serve`` extra (``pip install "asgiref[serve]"``) and is
+waitress is the ``serve`` extra (``pip install ".[serve]" in a checkout``) and is
 imported only when a server is made. Every string here is a WSGI native
 string, so there are no unicode_literals.
 """
@@ -41,7 +41,7 @@ class HttpServer(object):
             from waitress.server import create_server
             from waitress.task import ThreadedTaskDispatcher
         except ImportError:
-            raise ImportError('the HTTP server needs waitress: pip install "asgiref[serve]"')
+            raise ImportError('the HTTP server needs waitress: pip install ".[serve]" in a checkout')
         self._wasyncore = wasyncore
         # Bound first, so a failure leaves nothing of waitress's half made (no threads).
         listener = listening_socket(host, port, unix_socket)

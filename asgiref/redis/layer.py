@@ -8,7 +8,7 @@ processes using either share one deployment.
 
     layer = RedisChannelLayer(hosts=["redis://127.0.0.1:6379/0"])
 
-Needs ``pip install "asgiref[redis]"``. ``docs/choices.rst`` and the README
+Needs ``pip install ".[redis]" in a checkout``. ``docs/choices.rst`` and the README
 say what it promises.
 """
 from __future__ import absolute_import, unicode_literals

@@ -75,7 +75,7 @@ class Codec(object):
             except ImportError:
                 raise ValueError(
                     "symmetric_encryption_keys needs the cryptography package: "
-                    "pip install \"asgiref[redis-encryption]\"")
+                    "pip install \".[redis-encryption]\" in a checkout")
             # The first key encrypts; every key decrypts, so keys can be rotated.
             self.crypter = MultiFernet([Fernet(fernet_key(key)) for key in symmetric_encryption_keys])
 

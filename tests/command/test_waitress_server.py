@@ -356,4 +356,4 @@ def test_without_waitress_the_error_says_how_to_get_it(monkeypatch):
     monkeypatch.setitem(sys.modules, "waitress.server", None)
     with pytest.raises(ImportError) as error:
         HttpServer(hello, port=0)
-    assert 'pip install "asgiref[serve]"' in str(error.value)
+    assert 'pip install ".[serve]" in a checkout' in str(error.value)
