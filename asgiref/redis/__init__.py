@@ -35,27 +35,12 @@ if not six.PY2:
     _DEFINED_IN["close_clients"] = ".async_calls"
 
 
-def _attach_async_calls(layer_class):
-    """Give ``layer_class`` (and so its subclasses) ``receive_async`` and ``send_async`` where redis.asyncio runs."""
-    if six.PY2 or "async" in layer_class.extensions:
-        return
-    try:
-        from .async_calls import receive_async, send_async
-    except ImportError:
-        # redis-py before 4.2 has no redis.asyncio: the layer stays synchronous.
-        return
-    layer_class.receive_async = receive_async
-    layer_class.send_async = send_async
-    layer_class.extensions = layer_class.extensions + ["async"]
-
-
 class _Package(types.ModuleType):
     """This package, whose exported names are imported on first use."""
 
     def __getattr__(self, name):
         if name not in _DEFINED_IN:
             raise AttributeError("module %r has no attribute %r" % (self.__name__, name))
-        _attach_async_calls(importlib.import_module(".layer", self.__name__).RedisChannelLayer)
         value = getattr(importlib.import_module(_DEFINED_IN[name], self.__name__), name)
         setattr(self, name, value)
         return value

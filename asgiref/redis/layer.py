@@ -583,3 +583,15 @@ def _timeout(seconds):
     if seconds == int(seconds):
         return int(seconds)
     return "%.3f" % max(seconds, 0.001)
+
+
+if not six.PY2:
+    try:
+        from .async_calls import receive_async, send_async
+    except ImportError:
+        # redis-py before 4.2 has no redis.asyncio: the layer stays synchronous.
+        pass
+    else:
+        RedisChannelLayer.receive_async = receive_async
+        RedisChannelLayer.send_async = send_async
+        RedisChannelLayer.extensions = RedisChannelLayer.extensions + ["async"]
