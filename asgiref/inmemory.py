@@ -6,7 +6,6 @@ from __future__ import unicode_literals
 
 import heapq
 import threading
-import time
 from collections import OrderedDict, deque
 
 import six
@@ -14,6 +13,8 @@ import six
 from .base_layer import (
     BaseChannelLayer, InvalidArgument, check_positive_int, check_positive_number, random_name_part,
 )
+# Expiry must not jump with the wall clock: the package's one monotonic clock.
+from .bridge.layer_calls import clock as _clock
 from .inmemory_twisted import TwistedReceive, twisted_imports
 from .messages import flat_copy
 from .wakeup import Wakeup
@@ -25,8 +26,6 @@ else:
     # receive_async is Python 3 syntax, in a module Python 2 never imports.
     from .inmemory_async import AsyncReceive as _AsyncReceive
 
-# Expiry must not jump with the wall clock; Python 2 has no monotonic clock.
-_clock = getattr(time, "monotonic", time.time)
 
 #: Group schedules are rebuilt once stale entries outnumber live ones by this
 #: factor, so discarded memberships never pile up for a whole group_expiry.
