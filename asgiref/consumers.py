@@ -11,7 +11,7 @@ import threading
 
 from .base_layer import check_positive_int
 from .bridge.defaults import STOP_TIMEOUT
-from .bridge.layer_calls import Outage, clock, failed_under, one_line, receive_blocking
+from .bridge.layer_calls import Outage, clock, failed_under, one_line, receive_until
 from .bridge.threads import join_by, start_daemon_threads
 
 logger = logging.getLogger("asgiref.consumers")
@@ -71,14 +71,6 @@ class Consumers(object):
             self.outage.failed(error)
 
     def _serve(self):
-        channels = list(self.routes)
-        backoff = self.outage.backoff()
-        while not self._stopping.is_set():
-            try:
-                channel, message = receive_blocking(self.channel_layer, channels)
-            except Exception as error:
-                self._stopping.wait(backoff.failed(error))
-                continue
-            backoff.succeeded()
+        for channel, message in receive_until(self.channel_layer, list(self.routes), self._stopping, self.outage):
             if channel is not None:
                 self.handle(channel, message)

@@ -46,6 +46,24 @@ def receive_blocking(channel_layer, channels):
     return channel, message
 
 
+def receive_until(channel_layer, channels, stopping, outage):
+    """
+    Yield what blocking receives on ``channels`` return, ``(None, None)``
+    included, until ``stopping`` (a ``threading.Event``) is set: a worker
+    thread's loop. A layer that fails is waited out with ``outage``'s
+    backoff (see :class:`Outage`), never raised.
+    """
+    backoff = outage.backoff()
+    while not stopping.is_set():
+        try:
+            received = receive_blocking(channel_layer, channels)
+        except Exception as error:
+            stopping.wait(backoff.failed(error))
+            continue
+        backoff.succeeded()
+        yield received
+
+
 class Patience(object):
     """
     The waits between tries at a full channel: sleeps that start at 0.1 ms and

@@ -14,7 +14,7 @@ from ..base_layer import check_positive_int, check_positive_number
 from ..bridge.defaults import (
     BODY_TIMEOUT, REQUEST_CHANNEL, RESPONSE_CHUNK_SIZE, SEND_TIMEOUT, STOP_TIMEOUT, WORKER_THREADS)
 from ..bridge.http_checks import PLAIN_TEXT, RETRY_LATER, UNAVAILABLE, request_problem
-from ..bridge.layer_calls import LayerFailed, Outage, Patience, clock, failed_under, layer_call, receive_blocking
+from ..bridge.layer_calls import LayerFailed, Outage, Patience, clock, failed_under, layer_call, receive_until
 from ..bridge.threads import join_by, start_daemon_threads
 from .input import ErrorLog, RequestBody
 from .mapping import headers_from_wsgi, status_code, wsgi_environ
@@ -112,14 +112,7 @@ class AsgiToWsgiAdapter(object):
 
     def _serve(self):
         channels = [self.channel, "http.disconnect"]
-        backoff = self.outage.backoff()
-        while not self._stopping.is_set():
-            try:
-                channel, message = receive_blocking(self.channel_layer, channels)
-            except Exception as error:
-                self._stopping.wait(backoff.failed(error))
-                continue
-            backoff.succeeded()
+        for channel, message in receive_until(self.channel_layer, channels, self._stopping, self.outage):
             try:
                 if channel == "http.disconnect":
                     self._disconnected(message)
