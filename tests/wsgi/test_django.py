@@ -45,7 +45,7 @@ from waitress import wasyncore
 
 # Django is a test dependency (tox.ini), not an extra: without it this module skips.
 django = pytest.importorskip("django")
-os.environ["DJANGO_SETTINGS_MODULE"] = "tests.apps.django_site.settings"
+SETTINGS = "tests.apps.django_site.settings"
 
 #: Seconds any HTTP request may take before the test fails instead of hanging.
 HTTP_TIMEOUT = 30
@@ -257,9 +257,20 @@ def wait_for_threads_to_end(threads, timeout):
 
 @pytest.fixture(scope="module")
 def django_app():
-    django.setup()
-    from django.core.wsgi import get_wsgi_application
-    return get_wsgi_application()
+    # Set only while Django sets itself up: put in os.environ for good, the
+    # variable would reach every command another module starts, whose
+    # applications choose their own settings.
+    previous = os.environ.get("DJANGO_SETTINGS_MODULE")
+    os.environ["DJANGO_SETTINGS_MODULE"] = SETTINGS
+    try:
+        django.setup()
+        from django.core.wsgi import get_wsgi_application
+        return get_wsgi_application()
+    finally:
+        if previous is None:
+            del os.environ["DJANGO_SETTINGS_MODULE"]
+        else:
+            os.environ["DJANGO_SETTINGS_MODULE"] = previous
 
 
 @pytest.fixture(scope="module")
