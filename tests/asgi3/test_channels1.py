@@ -37,7 +37,7 @@ from asgiref.asgi3 import ChannelLayerApplication  # noqa: E402
 from tests.asgi3_servers import Uvicorn  # noqa: E402
 from tests.redis_servers import RedisServer  # noqa: E402
 
-PROJECT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "channels1_project")
+PROJECT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "channels1_project")
 
 
 @pytest.fixture(scope="module")
