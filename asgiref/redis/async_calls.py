@@ -16,12 +16,14 @@ import functools
 import weakref
 
 import redis.asyncio
+from redis.asyncio.connection import Connection, SSLConnection, UnixDomainSocketConnection
 from redis.exceptions import ConnectionError, NoScriptError, ResponseError, TimeoutError
 
-from .connection import RedisUnavailable, packed_command, packed_script_call
+from .connection import RedisUnavailable, packed_command, packed_script_call, pool_options
 from .receive_plan import RECEIVE, SEND, Done, Pause, Pipeline
 
 _FAILURES = (ConnectionError, TimeoutError, OSError)
+_CONNECTION_CLASSES = {"unix": UnixDomainSocketConnection, "tls": SSLConnection, "tcp": Connection}
 #: Idle connections kept per server and loop for the next receives (as
 #: many as redis-py's asyncio pool allowed in all); more are closed.
 IDLE_KEPT = 100
@@ -267,7 +269,11 @@ def _make_clients(layer):
     kwargs = layer.connection_kwargs
     if getattr(layer, "services", None) is not None and hasattr(layer, "_sentinel"):
         from redis.asyncio.sentinel import Sentinel
-        sentinel_kwargs = dict((key, value) for key, value in kwargs.items() if key.startswith("socket_"))
-        sentinel = Sentinel(layer.hosts, sentinel_kwargs=sentinel_kwargs, **kwargs)
+        sentinel = Sentinel(layer.hosts, sentinel_kwargs=layer.sentinel_kwargs, **kwargs)
         return [sentinel.master_for(service) for service in layer.services]
-    return [redis.asyncio.Redis.from_url(url, **kwargs) for url in layer.hosts]
+    clients = []
+    for url in layer.hosts:
+        kind, options = pool_options(url, layer.server_kwargs(url))
+        pool = redis.asyncio.ConnectionPool(connection_class=_CONNECTION_CLASSES[kind], **options)
+        clients.append(redis.asyncio.Redis(connection_pool=pool))
+    return clients

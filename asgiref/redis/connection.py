@@ -16,13 +16,19 @@ import six
 from redis.exceptions import ConnectionError, NoScriptError, RedisError, TimeoutError
 
 from ..bridge.layer_calls import clock
-from .urls import SCHEMES_TEXT, URL_SCHEMES, check_url
+from .urls import QUERY_PARAMETERS, SCHEMES_TEXT, TLS_PARAMETERS, URL_SCHEMES, check_tls_options, check_url, \
+    connection_options, redacted, uses_tls
 
 _FAILURES = (ConnectionError, TimeoutError, socket.error)
 # redis-py's timeout, the socket's, and Python 3's own (socket.timeout's alias from 3.10).
 _TIMEOUTS = (TimeoutError, socket.timeout, getattr(six.moves.builtins, "TimeoutError", socket.timeout))
 # How redis-py words a failed connect: "Error 111 connecting to host:port. Connection refused."
 _WRAPPED_REASON = re.compile(r"Error -?\d+ connecting to .*?\. (.+?)\.?\Z", re.DOTALL)
+
+
+_CONNECTION_CLASSES = {"unix": redis.UnixDomainSocketConnection, "tls": redis.SSLConnection,
+                       "tcp": redis.Connection}
+_REDIS_PY = tuple(int(part) for part in re.findall(r"[0-9]+", redis.__version__)[:2])
 
 
 class RedisUnavailable(ConnectionError):
@@ -51,6 +57,50 @@ def server_urls(hosts, default=(("localhost", 6379),)):
         else:
             raise ValueError("Redis host %r is neither a URL nor a (host, port) pair" % (entry,))
     return urls
+
+
+def pool_options(url, kwargs):
+    """
+    What a connection pool for the server at ``url`` is made of: ``(kind,
+    keywords)``, kind "unix", "tls" or "tcp" (the connection class), and the
+    keywords ``kwargs`` (the layer's ``connection_kwargs``) with the URL's
+    own over them (its address, credentials and query parameters, as in
+    redis-py's ``from_url``). ValueError for TLS keywords on a server
+    without TLS, and for what redis-py 3 would silently ignore.
+    """
+    options = dict(kwargs)
+    options.update(connection_options(url))
+    kind = "unix" if url.startswith("unix://") else "tls" if uses_tls(url) else "tcp"
+    tls = [name for name in TLS_PARAMETERS if name in options]
+    if tls and kind != "tls":
+        raise ValueError("connection_kwargs %s needs a TLS server, a rediss:// URL, not %s" % (tls[0], redacted(url)))
+    if kind == "tls" and options.get("ssl_certfile") and not options.get("ssl_keyfile") and _REDIS_PY < (4,):
+        raise ValueError("%s: redis-py %s ignores ssl_certfile without ssl_keyfile; give the key file too"
+                         % (redacted(url), redis.__version__))
+    return kind, options
+
+
+def check_tls_keywords(kwargs):
+    """
+    ValueError naming the keyword unless the TLS keywords of ``kwargs``
+    (``connection_kwargs``) are as a URL's would be: files that exist, an
+    ``ssl_cert_reqs`` redis-py knows, keywords that fit together.
+    """
+    checked = dict(kwargs)
+    for name in TLS_PARAMETERS:
+        value = kwargs.get(name)
+        if isinstance(value, six.string_types):
+            try:
+                checked[name] = QUERY_PARAMETERS[name](value)
+            except ValueError as error:
+                raise ValueError("connection_kwargs %s is %s" % (name, error))
+    check_tls_options(checked, "connection_kwargs")
+
+
+def connection_pool(url, kwargs):
+    """A redis-py connection pool for the server at ``url``: see :func:`pool_options`."""
+    kind, options = pool_options(url, kwargs)
+    return redis.ConnectionPool(connection_class=_CONNECTION_CLASSES[kind], **options)
 
 
 def describe(pool):

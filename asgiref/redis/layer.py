@@ -19,14 +19,15 @@ import math
 import threading
 import time
 
-import redis
 import six
 
 from ..base_layer import BaseChannelLayer, check_positive_int, check_positive_number, random_name_part
 from ..bridge.layer_calls import clock
 from . import wire
-from .connection import RedisUnavailable, Script, Server, pack_arguments, server_urls
+from .connection import RedisUnavailable, Script, Server, check_tls_keywords, connection_pool, pack_arguments, \
+    server_urls
 from .receive_plan import RECEIVE, RECEIVE_MOVED, SEND, VERSION, Command, Done, Pause, Pipeline
+from .urls import connection_options, redacted
 
 __all__ = ["RedisChannelLayer", "ChannelLayer", "RedisUnavailable"]
 
@@ -132,11 +133,8 @@ class RedisChannelLayer(BaseChannelLayer):
 
     def _connection_kwargs(self, connection_kwargs):
         kwargs = dict(connection_kwargs or {})
-        socket_timeout = kwargs.get("socket_timeout")
-        if socket_timeout is not None and socket_timeout < self.receive_timeout:
-            raise ValueError(
-                "connection_kwargs socket_timeout (%s) must be at least receive_timeout (%s): a blocked "
-                "receive waits that long for Redis to answer" % (socket_timeout, self.receive_timeout))
+        self._check_socket_timeout(kwargs, "connection_kwargs")
+        check_tls_keywords(kwargs)
         # A server that stops answering (a network failure, a stopped
         # process) is an error soon after the longest wait we ask of it.
         kwargs.setdefault("socket_timeout", self.receive_timeout + 1)
@@ -148,14 +146,26 @@ class RedisChannelLayer(BaseChannelLayer):
         kwargs["decode_responses"] = False
         return kwargs
 
+    def _check_socket_timeout(self, kwargs, where):
+        socket_timeout = kwargs.get("socket_timeout")
+        if socket_timeout is not None and socket_timeout < self.receive_timeout:
+            raise ValueError(
+                "%s socket_timeout (%s) must be at least receive_timeout (%s): a blocked "
+                "receive waits that long for Redis to answer" % (where, socket_timeout, self.receive_timeout))
+
+    def server_kwargs(self, url):
+        """The connection keywords for the server at ``url``: ``connection_kwargs``, with the URL's over them."""
+        url_kwargs = dict(self.connection_kwargs)
+        if url.startswith("unix://") and self._connect_timeout_defaulted:
+            del url_kwargs["socket_connect_timeout"]
+        return url_kwargs
+
     def _connect(self, hosts, kwargs):
         self.hosts = server_urls(hosts)
         servers = []
         for url in self.hosts:
-            url_kwargs = dict(kwargs)
-            if url.startswith("unix://") and self._connect_timeout_defaulted:
-                del url_kwargs["socket_connect_timeout"]
-            servers.append(Server(redis.ConnectionPool.from_url(url, **url_kwargs)))
+            self._check_socket_timeout(connection_options(url), redacted(url))
+            servers.append(Server(connection_pool(url, self.server_kwargs(url))))
         return servers
 
     # The ASGI API.

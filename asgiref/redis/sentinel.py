@@ -21,7 +21,11 @@ class RedisSentinelChannelLayer(RedisChannelLayer):
     failovers. ``hosts``: the sentinels, as ``(host, port)`` pairs
     (default ``[("localhost", 26379)]``); ``services``: the names of the
     monitored masters to shard over (default: every master the sentinels
-    know). Other keywords as RedisChannelLayer's. ``sentinel_refresh_interval``
+    know). ``sentinel_kwargs``: redis-py keywords for the connections to
+    the sentinels themselves, such as ``{"password": ...}`` for sentinels
+    with ``requirepass`` (by default they take ``connection_kwargs``'
+    timeouts and nothing else; ``connection_kwargs`` are for the masters).
+    Other keywords as RedisChannelLayer's. ``sentinel_refresh_interval``
     is accepted for asgi_redis's sake: the master is looked up on every new
     connection, which a failover forces.
     """
@@ -29,8 +33,11 @@ class RedisSentinelChannelLayer(RedisChannelLayer):
     def __init__(self, expiry=EXPIRY, hosts=None, prefix=PREFIX, group_expiry=GROUP_EXPIRY, capacity=CAPACITY,
                  channel_capacity=None, symmetric_encryption_keys=None, stats_prefix=STATS_PREFIX,
                  connection_kwargs=None, services=None, sentinel_refresh_interval=0, receive_timeout=None,
-                 max_message_size=None):
+                 max_message_size=None, sentinel_kwargs=None):
         self.services = services
+        if sentinel_kwargs is not None and not isinstance(sentinel_kwargs, dict):
+            raise TypeError("sentinel_kwargs must be a dict of redis-py keywords, not %r" % (sentinel_kwargs,))
+        self._given_sentinel_kwargs = dict(sentinel_kwargs or {})
         self.sentinel_refresh_interval = sentinel_refresh_interval
         super(RedisSentinelChannelLayer, self).__init__(
             expiry=expiry,
@@ -49,8 +56,10 @@ class RedisSentinelChannelLayer(RedisChannelLayer):
     def _connect(self, hosts, kwargs):
         from redis.sentinel import Sentinel
         self.hosts = _sentinel_addresses(hosts)
-        sentinel_kwargs = dict((key, value) for key, value in kwargs.items() if key.startswith("socket_"))
-        self._sentinel = Sentinel(self.hosts, sentinel_kwargs=sentinel_kwargs, **kwargs)
+        #: The sentinel connections' keywords: ``connection_kwargs``' timeouts, then ``sentinel_kwargs``.
+        self.sentinel_kwargs = dict((key, value) for key, value in kwargs.items() if key.startswith("socket_"))
+        self.sentinel_kwargs.update(self._given_sentinel_kwargs)
+        self._sentinel = Sentinel(self.hosts, sentinel_kwargs=self.sentinel_kwargs, **kwargs)
         if self.services:
             if isinstance(self.services, (six.text_type, bytes)) or not all(
                     isinstance(service, six.string_types) for service in self.services):
