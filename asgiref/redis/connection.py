@@ -13,7 +13,7 @@ import threading
 
 import redis
 import six
-from redis.exceptions import ConnectionError, NoScriptError, RedisError, TimeoutError
+from redis.exceptions import ConnectionError, NoScriptError, RedisError, ResponseError, TimeoutError
 
 from ..bridge.layer_calls import clock
 from .urls import QUERY_PARAMETERS, SCHEMES_TEXT, TLS_PARAMETERS, URL_SCHEMES, check_tls_options, check_url, \
@@ -259,13 +259,15 @@ class Server(object):
             _send(connection, command)
             return connection.read_response()
 
-    def ping(self, seconds):
+    def ping(self, seconds, keys=()):
         """
         PING this server on a new connection, all within ``seconds`` (half
         of it at most to connect, then what is left to be greeted and to
         answer); RedisUnavailable saying why not (refused, no answer, a
-        wrong password or db, not Redis at all). The layer's own
-        connections are left alone.
+        wrong password or db, a certificate not trusted, not Redis at all).
+        With ``keys``, also ask whether they exist, so that a user whose
+        ACL denies them is refused here. The layer's own connections are
+        left alone.
         """
         started = clock()
         connection = self.pool.make_connection()
@@ -278,6 +280,15 @@ class Server(object):
             connection._sock.settimeout(max(started + seconds - clock(), 0.001))
             connection.send_command("PING")
             reply = connection.read_response()
+            if keys:
+                connection.send_command("EXISTS", *keys)
+                try:
+                    connection.read_response()
+                except ResponseError as error:
+                    raise RedisUnavailable("%s refuses the layer's keys (%s): %s" % (
+                        self.subject(), ", ".join(keys), error))
+        except RedisUnavailable:
+            raise
         except (RedisError, socket.error) as error:
             raise RedisUnavailable("cannot reach %s: %s" % (self.subject(), _reason(error, clock() - started)))
         finally:

@@ -513,17 +513,20 @@ class RedisChannelLayer(BaseChannelLayer):
         whatever they do: each is sent PING at once, on a new connection of
         its own (the layer's connections are left alone). RedisUnavailable
         naming the first server, in ``hosts`` order, that did not answer in
-        time or could not (refused, wrong password or db, not Redis). For a
+        time or could not (refused, wrong password or db, a TLS certificate
+        not trusted, an ACL that denies the layer's keys, not Redis). For a
         start-up or health check.
         """
         check_positive_number("timeout", timeout)
         deadline = clock() + timeout
         outcomes = [None] * len(self._servers)
+        # A key under each prefix: a server whose ACL denies the layer its keys refuses them.
+        keys = (self.prefix + "ping", self.stats_prefix + "ping")
 
         def ping(index, server):
             try:
                 # A little less than the timeout, so the thread has ended when ping() returns.
-                server.ping(timeout * 0.9)
+                server.ping(timeout * 0.9, keys)
                 outcomes[index] = True
             except Exception as error:
                 outcomes[index] = error
