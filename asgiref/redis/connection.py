@@ -9,6 +9,7 @@ import hashlib
 import os
 import re
 import socket
+import ssl
 import threading
 
 import redis
@@ -26,6 +27,9 @@ _TIMEOUTS = (TimeoutError, socket.timeout, getattr(six.moves.builtins, "TimeoutE
 _WRAPPED_REASON = re.compile(r"Error -?\d+ connecting to .*?\. (.+?)\.?\Z", re.DOTALL)
 
 
+# Why a TLS connection was refused, and what to do about it.
+_UNTRUSTED = ("its TLS certificate is not trusted (%s): give the CA that signed it as ssl_ca_certs, check the "
+              "host name, or take a self-signed server with ssl_cert_reqs=none")
 _CONNECTION_CLASSES = {"unix": redis.UnixDomainSocketConnection, "tls": redis.SSLConnection,
                        "tcp": redis.Connection}
 _REDIS_PY = tuple(int(part) for part in re.findall(r"[0-9]+", redis.__version__)[:2])
@@ -324,6 +328,10 @@ class _Held(object):
 def _reason(error, waited):
     """Why ``error`` happened, in a few words: the system's reason where redis-py wrapped an OSError."""
     cause = getattr(error, "__context__", None) or getattr(error, "__cause__", None)
+    if isinstance(cause, ssl.SSLError) and getattr(cause, "reason", None) == "CERTIFICATE_VERIFY_FAILED" or (
+            "CERTIFICATE_VERIFY_FAILED" in str(error)):
+        detail = getattr(cause, "verify_message", None)
+        return _UNTRUSTED % ("certificate verify failed: %s" % detail if detail else "certificate verify failed")
     # redis-py 5 wraps Python's TimeoutError in a ConnectionError.
     if isinstance(error, _TIMEOUTS) or isinstance(cause, _TIMEOUTS):
         return "no answer within %.1f s" % waited

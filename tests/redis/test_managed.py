@@ -9,6 +9,7 @@ from __future__ import absolute_import, unicode_literals
 import pytest
 
 from asgiref import conformance
+from tests.command.test_cli import command  # noqa: F401 (a fixture)
 from tests.redis_servers import RedisServer, require_redis
 from tests.redis_tls import Certificates, TlsRedisServer
 
@@ -160,8 +161,26 @@ def test_a_server_whose_certificate_the_ca_did_not_sign_is_refused_in_one_line(c
     with pytest.raises(RedisUnavailable) as raised:
         layer.ping()
     message = str(raised.value)
-    assert message.startswith("cannot reach the Redis server at %s: " % tls_server.url)
-    assert "certificate verify failed" in message and "\n" not in message
+    assert message.startswith("cannot reach the Redis server at %s: its TLS certificate is not trusted "
+                              "(certificate verify failed" % tls_server.url)
+    assert "give the CA that signed it as ssl_ca_certs" in message and "\n" not in message
+
+
+def test_the_command_over_a_server_the_ca_did_not_sign_says_so_in_one_line_and_exits_1(
+        command, certificates, tls_server):
+    url = tls_url(tls_server, ssl_ca_certs=certificates.other_ca)
+    running = command("interface", "--port", "0", "--layer", url)
+    assert running.wait() == 1
+    assert len(running.lines) == 1
+    assert running.lines[0].startswith("asgiref: error: cannot reach the Redis server at %s: its TLS certificate "
+                                       "is not trusted" % tls_server.url)
+
+
+def test_the_command_names_a_bad_tls_parameter_and_exits_2(command, tls_server):
+    running = command("interface", "--port", "0", "--layer", tls_url(tls_server, ssl_cert_reqs="never"))
+    assert running.wait() == 2
+    running.wait_for_line(r"^asgiref: error: --layer: rediss://127\.0\.0\.1:\d+/0\?ssl_cert_reqs=never: "
+                          r"ssl_cert_reqs is 'never', not one of none, optional, required")
 
 
 def test_a_missing_ca_file_is_named_before_anything_connects():
