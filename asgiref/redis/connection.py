@@ -332,6 +332,9 @@ def _reason(error, waited):
             "CERTIFICATE_VERIFY_FAILED" in str(error)):
         detail = getattr(cause, "verify_message", None)
         return _UNTRUSTED % ("certificate verify failed: %s" % detail if detail else "certificate verify failed")
+    if type(error).__name__ == "MasterNotFoundError" and " - " in str(error):
+        # redis-py 5 and later list each sentinel's client (long) and what it raised: keep the reason.
+        return "no sentinel named its master (%s)" % str(error).rpartition(" - ")[2]
     # redis-py 5 wraps Python's TimeoutError in a ConnectionError.
     if isinstance(error, _TIMEOUTS) or isinstance(cause, _TIMEOUTS):
         return "no answer within %.1f s" % waited
