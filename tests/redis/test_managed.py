@@ -240,3 +240,14 @@ def test_a_user_with_other_key_prefixes_gets_them_through_the_layers_keywords(ac
     layer = RedisChannelLayer(hosts=["redis://elsewhere:other-pw@127.0.0.1:%d/0" % acl_server.port],
                               prefix="other:", stats_prefix="other:meta:", receive_timeout=1)
     assert round_trip(layer) == ("managed", {"over": "tls"})
+
+
+def test_a_password_in_connection_kwargs_reaches_a_server_whose_url_has_none():
+    # redis-py 3.5's from_url put the URL's missing password over it.
+    require_redis()
+    server = RedisServer(extra=["--requirepass", "right"])
+    try:
+        layer = RedisChannelLayer(hosts=[server.url], connection_kwargs={"password": "right"}, receive_timeout=1)
+        assert round_trip(layer) == ("managed", {"over": "tls"})
+    finally:
+        server.stop()
