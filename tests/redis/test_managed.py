@@ -117,7 +117,7 @@ def tls_server(certificates):
 def round_trip(layer):
     """A message there and back through ``layer``, after its start-up ping."""
     layer.ping()
-    layer.send("managed", {"over": "tls"})
+    layer.send("managed", {"there": "and back"})
     return layer.receive(["managed"], block=True)
 
 
@@ -126,7 +126,7 @@ def round_trip(layer):
 def test_the_ca_file_is_also_taken_from_connection_kwargs(certificates, tls_server):
     layer = RedisChannelLayer(hosts=[tls_server.url], connection_kwargs={"ssl_ca_certs": certificates.ca},
                               receive_timeout=1)
-    assert round_trip(layer) == ("managed", {"over": "tls"})
+    assert round_trip(layer) == ("managed", {"there": "and back"})
 
 
 def test_a_server_that_requires_a_client_certificate_gets_the_one_in_the_url(certificates):
@@ -135,7 +135,7 @@ def test_a_server_that_requires_a_client_certificate_gets_the_one_in_the_url(cer
         with_certificate = RedisChannelLayer(hosts=[tls_url(
             server, ssl_ca_certs=certificates.ca, ssl_certfile=certificates.client,
             ssl_keyfile=certificates.client_key)], receive_timeout=1)
-        assert round_trip(with_certificate) == ("managed", {"over": "tls"})
+        assert round_trip(with_certificate) == ("managed", {"there": "and back"})
         without = RedisChannelLayer(hosts=[tls_url(server, ssl_ca_certs=certificates.ca)], receive_timeout=1)
         with pytest.raises(RedisUnavailable) as raised:
             without.ping()
@@ -144,11 +144,29 @@ def test_a_server_that_requires_a_client_certificate_gets_the_one_in_the_url(cer
     assert str(raised.value).startswith("cannot reach the Redis server at %s: " % server.url)
 
 
+def test_a_client_certificate_with_its_key_in_the_same_file_on_redis_py_4_and_later(certificates, tmp_path):
+    combined = tmp_path.joinpath("client-and-key.pem")
+    with open(certificates.client, "rb") as certificate, open(certificates.client_key, "rb") as key:
+        combined.write_bytes(certificate.read() + key.read())
+    server = TlsRedisServer(certificates, client_certificates=True)
+    try:
+        url = tls_url(server, ssl_ca_certs=certificates.ca, ssl_certfile=combined)
+        if int(redis.__version__.split(".")[0]) < 4:
+            # redis-py 3.5 would connect without the certificate.
+            with pytest.raises(ValueError) as raised:
+                RedisChannelLayer(hosts=[url])
+            assert "ignores ssl_certfile without ssl_keyfile" in str(raised.value)
+        else:
+            assert round_trip(RedisChannelLayer(hosts=[url], receive_timeout=1)) == ("managed", {"there": "and back"})
+    finally:
+        server.stop()
+
+
 def test_ssl_cert_reqs_none_reaches_a_self_signed_server_that_is_otherwise_refused(certificates):
     server = TlsRedisServer(certificates, certificate=certificates.self_signed, key=certificates.self_signed_key)
     try:
         unchecked = RedisChannelLayer(hosts=[tls_url(server, ssl_cert_reqs="none")], receive_timeout=1)
-        assert round_trip(unchecked) == ("managed", {"over": "tls"})
+        assert round_trip(unchecked) == ("managed", {"there": "and back"})
         with pytest.raises(RedisUnavailable) as raised:
             RedisChannelLayer(hosts=[server.url]).ping()
     finally:
@@ -203,7 +221,7 @@ def test_tls_keywords_for_a_server_without_tls_are_refused():
 def test_the_urls_parameters_win_over_connection_kwargs(certificates, tls_server):
     layer = RedisChannelLayer(hosts=[tls_url(tls_server, ssl_ca_certs=certificates.ca)],
                               connection_kwargs={"ssl_ca_certs": certificates.other_ca}, receive_timeout=1)
-    assert round_trip(layer) == ("managed", {"over": "tls"})
+    assert round_trip(layer) == ("managed", {"there": "and back"})
 
 
 # ACL users.
@@ -222,7 +240,7 @@ def test_an_acl_user_and_a_percent_encoded_password_in_the_url(acl_server):
                                      "+@all")
     layer = RedisChannelLayer(hosts=["redis://encoded:p%%40ss%%2Fw%%3Ard@127.0.0.1:%d/0" % acl_server.port],
                               receive_timeout=1)
-    assert round_trip(layer) == ("managed", {"over": "tls"})
+    assert round_trip(layer) == ("managed", {"there": "and back"})
 
 
 def test_a_user_without_the_layers_keys_is_refused_at_ping_naming_them(acl_server):
@@ -239,7 +257,7 @@ def test_a_user_without_the_layers_keys_is_refused_at_ping_naming_them(acl_serve
 def test_a_user_with_other_key_prefixes_gets_them_through_the_layers_keywords(acl_server):
     layer = RedisChannelLayer(hosts=["redis://elsewhere:other-pw@127.0.0.1:%d/0" % acl_server.port],
                               prefix="other:", stats_prefix="other:meta:", receive_timeout=1)
-    assert round_trip(layer) == ("managed", {"over": "tls"})
+    assert round_trip(layer) == ("managed", {"there": "and back"})
 
 
 def test_a_password_in_connection_kwargs_reaches_a_server_whose_url_has_none():
@@ -248,6 +266,6 @@ def test_a_password_in_connection_kwargs_reaches_a_server_whose_url_has_none():
     server = RedisServer(extra=["--requirepass", "right"])
     try:
         layer = RedisChannelLayer(hosts=[server.url], connection_kwargs={"password": "right"}, receive_timeout=1)
-        assert round_trip(layer) == ("managed", {"over": "tls"})
+        assert round_trip(layer) == ("managed", {"there": "and back"})
     finally:
         server.stop()
