@@ -269,3 +269,9 @@ def test_a_password_in_connection_kwargs_reaches_a_server_whose_url_has_none():
         assert round_trip(layer) == ("managed", {"there": "and back"})
     finally:
         server.stop()
+
+
+def test_the_layers_acl_user_passes_the_start_up_ping(acl_server):
+    # Every command in LAYER_ACL but PING and EXISTS is needed by the conformance suite above; those two by ping().
+    layer = RedisChannelLayer(hosts=["redis://layer:layer-pw@127.0.0.1:%d/0" % acl_server.port], receive_timeout=1)
+    assert round_trip(layer) == ("managed", {"there": "and back"})
