@@ -75,6 +75,10 @@ def pool_options(url, kwargs):
     options = dict(kwargs)
     options.update(connection_options(url))
     kind = "unix" if url.startswith("unix://") else "tls" if uses_tls(url) else "tcp"
+    if "ssl" in options:
+        # redis.Redis's switch, which connection pools do not take: the URL's scheme says it.
+        raise ValueError("connection_kwargs ssl is not taken: give the server as a rediss:// URL, not %s"
+                         % redacted(url))
     tls = [name for name in TLS_PARAMETERS if name in options]
     if tls and kind != "tls":
         raise ValueError("connection_kwargs %s needs a TLS server, a rediss:// URL, not %s" % (tls[0], redacted(url)))

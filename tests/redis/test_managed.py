@@ -218,6 +218,13 @@ def test_tls_keywords_for_a_server_without_tls_are_refused():
         in str(raised.value)
 
 
+def test_redis_pys_ssl_switch_is_refused_for_the_url_scheme_that_says_it():
+    require_redis()
+    with pytest.raises(ValueError) as raised:
+        RedisChannelLayer(hosts=[("127.0.0.1", 6379)], connection_kwargs={"ssl": True})
+    assert "give the server as a rediss:// URL, not redis://127.0.0.1:6379/0" in str(raised.value)
+
+
 def test_the_urls_parameters_win_over_connection_kwargs(certificates, tls_server):
     layer = RedisChannelLayer(hosts=[tls_url(tls_server, ssl_ca_certs=certificates.ca)],
                               connection_kwargs={"ssl_ca_certs": certificates.other_ca}, receive_timeout=1)
