@@ -8,6 +8,7 @@ the environment sets ASGIREF_REQUIRE_REDIS=1 (CI does): then they fail.
 from __future__ import absolute_import, unicode_literals
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -46,6 +47,16 @@ def require_redis():
         import msgpack  # noqa: F401
     except ImportError as error:
         skip_or_fail("the redis extra is not installed (pip install \".[redis]\"): %s" % error)
+
+
+def require_redis_version(version, why):
+    """Skip (or fail) unless redis-server is ``version`` (a tuple) or later, saying ``why`` it must be."""
+    require_redis()
+    output = subprocess.check_output([executable(), "--version"]).decode("ascii", "replace")
+    found = re.search(r"v=([0-9]+)\.([0-9]+)", output)
+    if found is None or tuple(int(part) for part in found.groups()) < tuple(version):
+        skip_or_fail("%s needs redis-server %s or later; this is %s" % (
+            why, ".".join(str(part) for part in version), output.strip()))
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import shutil
 import tempfile
 import time
 
-from tests.redis_servers import RedisServer, free_port, skip_or_fail
+from tests.redis_servers import RedisServer, free_port, require_redis_version, skip_or_fail
 
 #: How long the test certificates are valid (they live as long as a test run).
 _VALIDITY = datetime.timedelta(days=2)
@@ -82,7 +82,13 @@ class TlsRedisServer(RedisServer):
         tls = ["--port", "0", "--tls-port", str(port), "--tls-cert-file", certificate or certificates.server,
                "--tls-key-file", key or certificates.server_key, "--tls-ca-cert-file", certificates.ca,
                "--tls-auth-clients", "yes" if client_certificates else "no"]
-        super(TlsRedisServer, self).__init__(port=port, extra=tls + list(extra))
+        require_redis_version((6, 0), "TLS")
+        try:
+            super(TlsRedisServer, self).__init__(port=port, extra=tls + list(extra))
+        except AssertionError as error:
+            if "tls" in str(error).lower() and "exited at start" in str(error):
+                skip_or_fail("redis-server is not built with TLS (make BUILD_TLS=yes): %s" % error)
+            raise
 
     @property
     def url(self):

@@ -10,7 +10,7 @@ import pytest
 
 from asgiref import conformance
 from tests.command.test_cli import command  # noqa: F401 (a fixture)
-from tests.redis_servers import RedisServer, require_redis
+from tests.redis_servers import RedisServer, require_redis, require_redis_version
 from tests.redis_tls import Certificates, TlsRedisServer
 
 try:
@@ -24,6 +24,10 @@ except ImportError:
 LAYER_ACL = ("on >layer-pw ~asgi:* ~asgi-meta:* resetchannels -@all +ping +evalsha +script|load +blmove +blpop "
              "+zrem +mget +exists +del +expire +get +incr +keys +lindex +llen +lmpop +lpop +pexpire +rpush +set +ttl "
              "+zadd +zrange +zremrangebyscore")
+
+
+#: LAYER_ACL names BLMOVE (6.2) and LMPOP (7.0).
+ACL_VERSION = (7, 0)
 
 
 def tls_url(server, **parameters):
@@ -82,7 +86,7 @@ class AclConformanceTests(conformance.ConformanceTestCase):
 
     @classmethod
     def setUpClass(cls):
-        require_redis()
+        require_redis_version(ACL_VERSION, "The layer's ACL")
         super(AclConformanceTests, cls).setUpClass()
         cls.server = RedisServer(config="user layer %s\n" % LAYER_ACL)
         try:
@@ -235,7 +239,7 @@ def test_the_urls_parameters_win_over_connection_kwargs(certificates, tls_server
 
 @pytest.fixture(scope="module")
 def acl_server():
-    require_redis()
+    require_redis_version(ACL_VERSION, "The layer's ACL")
     server = RedisServer(config="user layer %s\nuser elsewhere on >other-pw ~other:* +@all\n" % LAYER_ACL)
     yield server
     server.stop()
