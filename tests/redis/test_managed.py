@@ -286,3 +286,11 @@ def test_the_layers_acl_user_passes_the_start_up_ping(acl_server):
     # Every command in LAYER_ACL but PING and EXISTS is needed by the conformance suite above; those two by ping().
     layer = RedisChannelLayer(hosts=["redis://layer:layer-pw@127.0.0.1:%d/0" % acl_server.port], receive_timeout=1)
     assert round_trip(layer) == ("managed", {"there": "and back"})
+
+
+def test_a_socket_timeout_in_the_url_is_held_to_receive_timeout_as_in_connection_kwargs():
+    require_redis()
+    with pytest.raises(ValueError) as raised:
+        RedisChannelLayer(hosts=["redis://127.0.0.1:6379/0?socket_timeout=1"], receive_timeout=5)
+    assert "redis://127.0.0.1:6379/0?socket_timeout=1 socket_timeout (1.0) must be at least receive_timeout (5)" \
+        in str(raised.value)
