@@ -32,7 +32,7 @@ from .connection import RedisUnavailable, Script, _reason
 from .layer import _PLANS_KEPT, CAPACITY, EXPIRY, GROUP_EXPIRY, PING_TIMEOUT, PREFETCH, PREFIX, STATS_PREFIX
 from .layer import RedisChannelLayer, _perform, _timeout
 from .receive_plan import Command, Done, Pause
-from .urls import check_url
+from .urls import CLUSTER_URL_SCHEMES, check_url, redacted
 
 __all__ = ["RedisClusterChannelLayer"]
 
@@ -391,10 +391,9 @@ class RedisClusterChannelLayer(RedisChannelLayer):
     def _pipelined(client, calls, source=None):
         pipe = client.pipeline()
         for sha, keys, arguments in calls:
-            if source is None:
-                pipe.evalsha(sha, len(keys), *(list(keys) + list(arguments)))
-            else:
-                pipe.eval(source, len(keys), *(list(keys) + list(arguments)))
+            # EVAL when the node lost the script: it runs it and keeps it.
+            call = ("EVALSHA", sha) if source is None else ("EVAL", source)
+            pipe.execute_command(*(call + (len(keys),) + tuple(keys) + tuple(arguments)))
         return pipe.execute(raise_on_error=False)
 
     # The flush extension.
@@ -476,7 +475,7 @@ class RedisClusterChannelLayer(RedisChannelLayer):
                 client = RedisCluster(startup_nodes=[ClusterNode(host, port) for host, port in self.seeds], **kwargs)
                 client.ping(target_nodes=RedisCluster.PRIMARIES)
                 outcome.append(None)
-            except (RedisError, _FAILURES) as error:
+            except (RedisError,) + _FAILURES as error:
                 outcome.append(error)
             finally:
                 if client is not None:
@@ -492,6 +491,9 @@ class RedisClusterChannelLayer(RedisChannelLayer):
         if outcome[0] is not None:
             raise RedisUnavailable("cannot reach Redis Cluster %s: %s"
                                    % (self._seeds_text(), _reason(outcome[0], clock() - started)))
+
+    def __str__(self):
+        return "%s(hosts=%s)" % (type(self).__name__, [redacted(url) for url in self.hosts])
 
     def consistent_hash(self, value):
         """0: the cluster is one server to the layer; ``asgiref.redis.cluster_wire.slot`` gives a name's slot."""
@@ -522,9 +524,9 @@ def seed_nodes(hosts):
             entry = entry.decode("utf8")
         if isinstance(entry, (list, tuple)) and len(entry) == 2:
             entry = "redis+cluster://%s:%d/0" % (entry[0], int(entry[1]))
-        if not isinstance(entry, six.text_type) or not entry.startswith(CLUSTER_URL_SCHEMES):
+        if not isinstance(entry, six.text_type) or not entry.startswith(SEED_URL_SCHEMES):
             raise ValueError("Redis Cluster seed %r is not a %s URL nor a (host, port) pair"
-                             % (entry, " or ".join(CLUSTER_URL_SCHEMES)))
+                             % (entry, ", ".join(SEED_URL_SCHEMES)))
         check_url(entry)
         parsed = parse_url(entry.replace("+cluster://", "://", 1))
         if parsed.pop("db", 0) != 0:
@@ -541,7 +543,7 @@ def seed_nodes(hosts):
 
 
 #: The seed node URLs the cluster layer takes.
-CLUSTER_URL_SCHEMES = ("redis+cluster://", "rediss+cluster://", "redis://", "rediss://")
+SEED_URL_SCHEMES = CLUSTER_URL_SCHEMES + ("redis://", "rediss://")
 
 
 class _Calls(object):
