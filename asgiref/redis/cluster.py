@@ -16,6 +16,7 @@ cluster mode, cannot share it.
 from __future__ import absolute_import, unicode_literals
 
 import collections
+import importlib
 import math
 import select
 import threading
@@ -62,10 +63,10 @@ Wait = collections.namedtuple("Wait", "seconds")
 def cluster_support():
     """None if this redis-py runs the cluster layer, else what is missing, in a sentence."""
     try:
-        import redis.cluster  # noqa: F401
+        importlib.import_module("redis.cluster")
         from redis.client import PubSub
         if not six.PY2:
-            import redis.asyncio.cluster  # noqa: F401
+            importlib.import_module("redis.asyncio.cluster")
     except ImportError:
         return "redis-py %s has no cluster client" % getattr(redis, "__version__", "?")
     if not hasattr(PubSub, "ssubscribe"):

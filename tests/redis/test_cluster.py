@@ -281,17 +281,21 @@ def test_a_blocked_receive_async_over_several_slots_wakes_on_a_send():
     from asgiref.redis import close_clients
     layer = layer_on_cluster(receive_timeout=10)
     channels = names_in_other_slots(5, "wake.async")
+    sent = []
 
-    async def wake():
-        receiving = asyncio.ensure_future(layer.receive_async(channels))
-        await asyncio.sleep(0.3)
-        sent = time.time()
-        await layer.send_async(channels[3], {"n": 3})
-        received = await asyncio.wait_for(receiving, 10)
-        woke = time.time() - sent
-        await close_clients(layer)
-        return received, woke
-    received, woke = asyncio.run(wake())
+    def send():
+        sent.append(time.time())
+        layer.send(channels[3], {"n": 3})
+    sender = threading.Timer(0.3, send)
+    sender.start()
+    loop = asyncio.new_event_loop()
+    try:
+        received = loop.run_until_complete(asyncio.wait_for(layer.receive_async(channels), 10))
+        woke = time.time() - sent[0]
+        loop.run_until_complete(close_clients(layer))
+    finally:
+        loop.close()
+        sender.join()
     assert received == (channels[3], {"n": 3}) and woke < 3
 
 
