@@ -24,7 +24,7 @@ import time
 
 import redis
 import six
-from redis.exceptions import ConnectionError, NoScriptError, RedisError, ResponseError, TimeoutError
+from redis.exceptions import ConnectionError, NoScriptError, RedisError, ResponseError
 
 from ..base_layer import check_positive_number
 from ..bridge.layer_calls import clock
@@ -64,13 +64,10 @@ def cluster_support():
     """None if this redis-py runs the cluster layer, else what is missing, in a sentence."""
     try:
         importlib.import_module("redis.cluster")
-        from redis.client import PubSub
         if not six.PY2:
             importlib.import_module("redis.asyncio.cluster")
     except ImportError:
         return "redis-py %s has no cluster client" % getattr(redis, "__version__", "?")
-    if not hasattr(PubSub, "ssubscribe"):
-        return "redis-py %s has no sharded pub/sub" % redis.__version__
     return None
 
 
@@ -531,9 +528,9 @@ def seed_nodes(hosts):
         check_url(entry)
         parsed = parse_url(entry.replace("+cluster://", "://", 1))
         if parsed.pop("db", 0) != 0:
-            raise ValueError("Redis Cluster has only db 0, not the db in %s" % entry)
+            raise ValueError("Redis Cluster has only db 0, not the db in %s" % redacted(entry))
         if parsed.pop("path", None):
-            raise ValueError("Redis Cluster nodes are reached over TCP, not a Unix socket: %s" % entry)
+            raise ValueError("Redis Cluster nodes are reached over TCP, not a Unix socket: %s" % redacted(entry))
         seeds.append((parsed.pop("host", "localhost"), int(parsed.pop("port", 6379))))
         if parsed.pop("connection_class", None) is SSLConnection:
             parsed["ssl"] = True
@@ -579,15 +576,17 @@ class _Calls(object):
 
 class _Doorbells(object):
     """
-    The shard channels of a receive's lists, subscribed to on the nodes
-    that serve them (a connection per node), until :meth:`close`.
+    The shard channels of a receive's lists, subscribed to (SSUBSCRIBE) on
+    the nodes that serve them, a connection of its own per node, until
+    :meth:`close`. The replies are read as they come, without redis-py's
+    PubSub, whose sharded messages differ between versions.
     """
 
     def __init__(self, layer, lists):
         self.layer = layer
-        self.pubsubs = []
+        self.connections = []
         self.rung = set()
-        # Subscriptions each connection has yet to confirm: {id(pubsub): count}.
+        # Subscriptions each connection has yet to confirm: {id(connection): count}.
         self.unconfirmed = {}
         client = layer.cluster()
         try:
@@ -596,23 +595,23 @@ class _Doorbells(object):
                 node = client.get_node_from_key(keys[0])
                 if node is None:
                     raise RedisUnavailable("no master serves %s now" % keys[0])
-                pubsub = by_node.get(node.name)
-                if pubsub is None:
-                    pubsub = by_node[node.name] = client.get_redis_connection(node).pubsub()
-                    self.pubsubs.append(pubsub)
+                connection = by_node.get(node.name)
+                if connection is None:
+                    pool = client.get_redis_connection(node).connection_pool
+                    connection = by_node[node.name] = pool.make_connection()
+                    self.connections.append(connection)
+                    connection.connect()
                 # One SSUBSCRIBE per slot: a node refuses shard channels of several slots in one.
-                pubsub.ssubscribe(*keys)
-                self.unconfirmed[id(pubsub)] = self.unconfirmed.get(id(pubsub), 0) + len(keys)
+                connection.send_command("SSUBSCRIBE", *keys)
+                self.unconfirmed[id(connection)] = self.unconfirmed.get(id(connection), 0) + len(keys)
             # Every subscription confirmed, so that every send from now on rings.
             deadline = clock() + layer.receive_timeout
-            for pubsub in self.pubsubs:
-                while self.unconfirmed[id(pubsub)] > 0:
-                    remaining = deadline - clock()
-                    if remaining <= 0:
-                        raise RedisUnavailable("%s did not confirm its doorbells within %s s"
-                                               % (pubsub.connection_pool.connection_kwargs.get("host"),
-                                                  layer.receive_timeout))
-                    self._read(pubsub, remaining)
+            for connection in self.connections:
+                while self.unconfirmed[id(connection)] > 0:
+                    if deadline - clock() <= 0 or not connection.can_read(timeout=deadline - clock()):
+                        raise RedisUnavailable("%s:%s did not confirm a receive's doorbells within %s s"
+                                               % (connection.host, connection.port, layer.receive_timeout))
+                    self._read(connection)
         except BaseException as error:
             self.close()
             if isinstance(error, _FAILURES) or isinstance(error, ResponseError):
@@ -624,43 +623,46 @@ class _Doorbells(object):
         deadline = clock() + seconds
         try:
             while True:
-                for pubsub in self.pubsubs:
+                for connection in self.connections:
                     # What the connection has read already, then what the socket holds.
-                    while self._read(pubsub, 0):
-                        pass
+                    while connection.can_read(timeout=0):
+                        self._read(connection)
                 if self.rung:
                     rung, self.rung = self.rung, set()
                     return rung
                 remaining = deadline - clock()
                 if remaining <= 0:
                     return set()
-                select.select([pubsub.connection._sock for pubsub in self.pubsubs], [], [], remaining)
+                select.select([connection._sock for connection in self.connections], [], [], remaining)
         except (_FAILURES + (ResponseError, ValueError)) as error:
             raise self.layer.unavailable(error)
 
-    def _read(self, pubsub, timeout):
-        message = pubsub.get_message(timeout=timeout)
-        if message is None:
-            return False
-        kind = message["type"]
-        kind = kind.decode("ascii") if isinstance(kind, bytes) else kind
+    def _read(self, connection):
+        reply = connection.read_response(**push_reply(connection))
+        if isinstance(reply, ResponseError):
+            raise reply
+        kind = reply[0].decode("ascii") if isinstance(reply[0], bytes) else reply[0]
         if kind == "ssubscribe":
-            self.unconfirmed[id(pubsub)] -= 1
+            self.unconfirmed[id(connection)] -= 1
         elif kind == "smessage":
-            channel = message["channel"]
+            channel = reply[1]
             self.rung.add(channel.decode("utf8") if isinstance(channel, bytes) else channel)
         elif kind == "sunsubscribe":
             # The node gave the slot away (a failover or resharding): try again on the new map.
-            raise ConnectionError("a node gave up the slot of %r" % (message["channel"],))
-        return True
+            raise ConnectionError("a node gave up the slot of %r" % (reply[1],))
 
     def close(self):
-        for pubsub in self.pubsubs:
-            try:
-                pubsub.close()
-            except (_FAILURES + (TimeoutError,)):
-                pass
-        self.pubsubs = []
+        for connection in self.connections:
+            connection.disconnect()
+        self.connections = []
+
+
+def push_reply(connection):
+    """
+    read_response's keywords that return a subscription's replies: on RESP3
+    (redis-py 8's default) they are pushed, which redis-py reads past unless asked.
+    """
+    return {"push_request": True} if str(getattr(connection, "protocol", 2)) == "3" else {}
 
 
 if not six.PY2:

@@ -11,12 +11,11 @@ import asyncio
 import functools
 import weakref
 
-import redis.asyncio
 from redis.asyncio.cluster import ClusterNode, RedisCluster
 from redis.exceptions import NoScriptError, ResponseError
 
 from .async_calls import _drop, _kept_if_cancelled, _keep_reply, _links_by_loop
-from .cluster import _FAILURES, SEND, Subscribe, Wait
+from .cluster import _FAILURES, SEND, Subscribe, Wait, push_reply
 from .connection import RedisUnavailable
 from .receive_plan import Done, Pause
 
@@ -95,12 +94,17 @@ async def _execute(layer, client, command):
 
 
 class _Doorbells(object):
-    """The shard channels of a receive's lists, subscribed to on their nodes, each read by a task of its own."""
+    """
+    The shard channels of a receive's lists, subscribed to (SSUBSCRIBE) on
+    their nodes, a connection of its own per node read by a task of its own.
+    The replies are read as they come, without redis-py's PubSub, whose
+    sharded messages differ between versions.
+    """
 
     def __init__(self, layer, client):
         self.layer = layer
         self.client = client
-        self.nodes = []
+        self.connections = []
         self.readers = []
         self.rung = set()
         self.error = None
@@ -116,18 +120,19 @@ class _Doorbells(object):
                     raise RedisUnavailable("no master serves %s now" % keys[0])
                 entry = by_node.get(node.name)
                 if entry is None:
-                    connection = redis.asyncio.Redis(connection_pool=redis.asyncio.ConnectionPool(
-                        connection_class=node.connection_class, **node.connection_kwargs))
-                    entry = by_node[node.name] = [connection, connection.pubsub(), 0]
-                    self.nodes.append(entry)
+                    # No read timeout: the reader waits as long as the receive does.
+                    kwargs = dict(node.connection_kwargs, socket_timeout=None)
+                    entry = by_node[node.name] = [node.connection_class(**kwargs), 0]
+                    self.connections.append(entry)
+                    await entry[0].connect()
                 # One SSUBSCRIBE per slot: a node refuses shard channels of several slots in one.
-                await entry[1].ssubscribe(*keys)
-                entry[2] += len(keys)
-            confirmed = [asyncio.get_event_loop().create_future() for _ in self.nodes]
+                await entry[0].send_command("SSUBSCRIBE", *keys)
+                entry[1] += len(keys)
+            confirmed = [asyncio.get_event_loop().create_future() for _ in self.connections]
             self.readers = [asyncio.ensure_future(self._read(entry, future))
-                            for entry, future in zip(self.nodes, confirmed)]
+                            for entry, future in zip(self.connections, confirmed)]
             # Every subscription confirmed, so that every send from now on rings.
-            done, pending = await asyncio.wait(confirmed, timeout=self.layer.receive_timeout)
+            _, pending = await asyncio.wait(confirmed, timeout=self.layer.receive_timeout)
             if self.error is not None:
                 raise self.error
             if pending:
@@ -137,23 +142,23 @@ class _Doorbells(object):
             raise self.layer.unavailable(error)
 
     async def _read(self, entry, confirmed):
-        pubsub = entry[1]
+        connection = entry[0]
         try:
             while True:
-                message = await pubsub.get_message(timeout=None)
-                if message is None:
-                    continue
-                kind = message["type"]
-                kind = kind.decode("ascii") if isinstance(kind, bytes) else kind
+                reply = await connection.read_response(**push_reply(connection))
+                if isinstance(reply, ResponseError):
+                    raise reply
+                kind = reply[0].decode("ascii") if isinstance(reply[0], bytes) else reply[0]
                 if kind == "ssubscribe":
-                    entry[2] -= 1
-                    if entry[2] == 0:
+                    entry[1] -= 1
+                    if entry[1] == 0:
                         confirmed.set_result(None)
                 elif kind == "smessage":
-                    self.rung.add(message["channel"].decode("utf8"))
+                    channel = reply[1]
+                    self.rung.add(channel.decode("utf8") if isinstance(channel, bytes) else channel)
                     self.changed.set()
                 elif kind == "sunsubscribe":
-                    raise RedisUnavailable("a node gave up the slot of %r" % (message["channel"],))
+                    raise RedisUnavailable("a node gave up the slot of %r" % (reply[1],))
         except asyncio.CancelledError:
             raise
         except Exception as error:
@@ -178,18 +183,11 @@ class _Doorbells(object):
     async def close(self):
         for reader in self.readers:
             reader.cancel()
-        for reader in self.readers:
-            try:
-                await reader
-            except BaseException:
-                pass
-        for connection, pubsub, _ in self.nodes:
+        await asyncio.gather(*self.readers, return_exceptions=True)
+        for connection, _ in self.connections:
             # Its reader was cancelled mid-read: the connection is closed, not reused.
-            if pubsub.connection is not None:
-                await _drop(pubsub.connection)
-            await pubsub.aclose()
-            await connection.aclose()
-        self.nodes = []
+            await _drop(connection)
+        self.connections = []
 
 
 class _ClusterLink(object):

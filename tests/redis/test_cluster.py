@@ -277,9 +277,9 @@ def test_an_idle_blocked_receive_over_several_slots_does_not_poll():
 def test_a_blocked_receive_async_over_several_slots_wakes_on_a_send():
     if six.PY2:
         pytest.skip("receive_async needs Python 3's asyncio")
+    layer = layer_on_cluster(receive_timeout=10)
     import asyncio
     from asgiref.redis import close_clients
-    layer = layer_on_cluster(receive_timeout=10)
     channels = names_in_other_slots(5, "wake.async")
     sent = []
 
