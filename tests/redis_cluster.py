@@ -29,7 +29,7 @@ def require_cluster():
     missing = cluster_support()
     if missing:
         # Python 2 and 3.6 have no such redis-py: a skip there, even where the Redis tests must run.
-        raise unittest.SkipTest("%s; the cluster layer needs redis-py 5.0 or later" % missing)
+        raise unittest.SkipTest("%s; the cluster layer needs redis-py 4.6 or later" % missing)
 
 
 class RedisCluster(object):

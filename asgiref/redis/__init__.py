@@ -4,7 +4,7 @@ layers on current redis-py.
 
     from asgiref.redis import RedisChannelLayer
 
-``RedisClusterChannelLayer`` runs on Redis Cluster (redis-py 5.0 or later).
+``RedisClusterChannelLayer`` runs on Redis Cluster (redis-py 4.6 or later).
 The layers (and redis-py with them) are imported when first asked for, not
 with this package: the asgiref command checks ``--layer`` URLs with
 ``asgiref.redis.urls`` without the redis extra, and starts without loading

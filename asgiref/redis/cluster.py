@@ -7,7 +7,7 @@ after a failover.
 
     layer = RedisClusterChannelLayer(hosts=["redis+cluster://10.0.0.1:6379/0"])
 
-Needs redis-py 5.0 or later (``pip install ".[redis-cluster]"`` in a
+Needs redis-py 4.6 or later (``pip install ".[redis-cluster]"`` in a
 checkout, Python 3.7 or later); this module imports on Python 2, where
 constructing the layer says so. Its key layout is its own
 (``asgiref.redis.cluster_wire``): processes of asgi_redis, which had no
@@ -18,6 +18,7 @@ from __future__ import absolute_import, unicode_literals
 import collections
 import importlib
 import math
+import re
 import select
 import threading
 import time
@@ -62,12 +63,16 @@ Wait = collections.namedtuple("Wait", "seconds")
 
 def cluster_support():
     """None if this redis-py runs the cluster layer, else what is missing, in a sentence."""
+    version = getattr(redis, "__version__", "0")
     try:
         importlib.import_module("redis.cluster")
         if not six.PY2:
             importlib.import_module("redis.asyncio.cluster")
     except ImportError:
-        return "redis-py %s has no cluster client" % getattr(redis, "__version__", "?")
+        return "redis-py %s has no cluster client" % version
+    # 4.6.0 is the oldest tested: 4.3.6's cluster client failed to refresh its slots after a failover.
+    if tuple(int(part) for part in re.findall(r"[0-9]+", version)[:2]) < (4, 6):
+        return "redis-py %s's cluster client does not follow a failover" % version
     return None
 
 
@@ -95,8 +100,8 @@ class RedisClusterChannelLayer(RedisChannelLayer):
                  connection_kwargs=None, receive_timeout=None, max_message_size=None):
         missing = cluster_support()
         if missing:
-            raise RuntimeError("RedisClusterChannelLayer needs redis-py 5.0 or later, with its cluster client and "
-                               "sharded pub/sub, on Python 3.7 or later (%s): pip install \".[redis-cluster]\" "
+            raise RuntimeError("RedisClusterChannelLayer needs redis-py 4.6 or later, with its cluster clients, "
+                               "on Python 3.7 or later (%s): pip install \".[redis-cluster]\" "
                                "in a checkout" % missing)
         self._client = None
         self._client_lock = threading.Lock()

@@ -197,7 +197,8 @@ class _ClusterLink(object):
         self.client = client
 
     async def close(self):
-        await self.client.aclose()
+        # aclose() came with redis-py 5.0.1; close() before it.
+        await (getattr(self.client, "aclose", None) or self.client.close)()
 
 
 def _client(layer):
