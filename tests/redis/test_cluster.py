@@ -63,23 +63,20 @@ class ClusterConformanceTests(conformance.ConformanceTestCase):
     async_receive = True
     async_send = True
     twisted_receive = True
+    layer_options = {}
 
     @classmethod
     def setUpClass(cls):
         cluster()
         super(ClusterConformanceTests, cls).setUpClass()
-        cls.channel_layer = layer_on_cluster(expiry=1, group_expiry=2, capacity=5, max_message_size=1024 * 1024)
+        cls.channel_layer = layer_on_cluster(expiry=1, group_expiry=2, capacity=5, max_message_size=1024 * 1024,
+                                             **cls.layer_options)
 
 
 class EncryptedClusterConformanceTests(ClusterConformanceTests):
     """Every message Fernet-encrypted."""
 
-    @classmethod
-    def setUpClass(cls):
-        cluster()
-        conformance.ConformanceTestCase.setUpClass.__func__(cls)
-        cls.channel_layer = layer_on_cluster(expiry=1, group_expiry=2, capacity=5, max_message_size=1024 * 1024,
-                                             symmetric_encryption_keys=["test", "old"])
+    layer_options = {"symmetric_encryption_keys": ["test", "old"]}
 
 
 @pytest.fixture
