@@ -30,7 +30,7 @@ from redis.exceptions import ConnectionError, NoScriptError, RedisError, Respons
 from ..base_layer import check_positive_number
 from ..bridge.layer_calls import clock
 from . import cluster_wire, wire
-from .connection import RedisUnavailable, Script, _reason
+from .connection import RedisUnavailable, Script, Server, _reason, pack_arguments
 from .layer import _PLANS_KEPT, CAPACITY, EXPIRY, GROUP_EXPIRY, PING_TIMEOUT, PREFETCH, PREFIX, STATS_PREFIX
 from .layer import RedisChannelLayer, _perform, _timeout
 from .receive_plan import Command, Done, Pause
@@ -105,6 +105,8 @@ class RedisClusterChannelLayer(RedisChannelLayer):
                                "in a checkout" % missing)
         self._client = None
         self._client_lock = threading.Lock()
+        # A Server per master, by node name, for the scripts' straight path.
+        self._masters = {}
         super(RedisClusterChannelLayer, self).__init__(
             expiry=expiry,
             hosts=hosts,
@@ -154,8 +156,22 @@ class RedisClusterChannelLayer(RedisChannelLayer):
         return "at " + ", ".join("%s:%d" % seed for seed in self.seeds)
 
     def run(self, script, keys, arguments):
-        """Run ``script`` on the node of ``keys``' slot; loaded there first if it lacks it (NOSCRIPT)."""
+        """
+        Run ``script`` on the master of ``keys``' slot; loaded there first if
+        it lacks it (NOSCRIPT). Straight to the master the client's slot map
+        names, on a connection of this thread's; on any error there (a
+        MOVED, ASK or TRYAGAIN, a lost connection) through the cluster client,
+        which follows redirections and refreshes its map. Both scripts that
+        change data are safe to run again: a send stores a message once, a
+        receive takes it once.
+        """
         client = self.cluster()
+        server = self._master_of(client, keys[0])
+        if server is not None:
+            try:
+                return server.run(script, keys, arguments, retry=False, packed_keys=pack_arguments(keys))
+            except (RedisUnavailable, ResponseError):
+                pass
         arguments = list(keys) + list(arguments)
         try:
             try:
@@ -165,6 +181,17 @@ class RedisClusterChannelLayer(RedisChannelLayer):
                 return client.eval(script.source, len(keys), *arguments)
         except _FAILURES as error:
             raise self.unavailable(error)
+
+    def _master_of(self, client, key):
+        """A Server for the master that the client's slot map gives ``key``, or None if it names none."""
+        nodes = client.nodes_manager.slots_cache.get(cluster_wire.slot(_hash_tag(key)))
+        if not nodes:
+            return None
+        pool = client.get_redis_connection(nodes[0]).connection_pool
+        server = self._masters.get(nodes[0].name)
+        if server is None or server.pool is not pool:
+            server = self._masters[nodes[0].name] = Server(pool)
+        return server
 
     def _execute(self, command):
         try:
@@ -507,6 +534,11 @@ class RedisClusterChannelLayer(RedisChannelLayer):
         if index != 0:
             raise ValueError("a Redis Cluster layer has one client, index 0, not %r" % (index,))
         return self.cluster()
+
+
+def _hash_tag(key):
+    """What Redis Cluster hashes of ``key``: the text between its first braces (every layer key has them)."""
+    return key[key.index("{") + 1:key.index("}", key.index("{") + 1)]
 
 
 def seed_nodes(hosts):

@@ -10,6 +10,7 @@ a master killed under traffic. Where redis-py has no cluster client (Python
 from __future__ import absolute_import, unicode_literals
 
 import resource
+import subprocess
 import threading
 import time
 
@@ -18,7 +19,7 @@ import six
 
 from asgiref import conformance
 from tests.redis_cluster import RedisCluster, require_cluster
-from tests.redis_servers import require_redis
+from tests.redis_servers import executable, require_redis
 from tests.threads import in_thread
 
 try:
@@ -296,6 +297,26 @@ def test_a_blocked_receive_async_over_several_slots_wakes_on_a_send():
     assert received == (channels[3], {"n": 3}) and woke < 3
 
 
+# Slots that move: MOVED followed.
+
+def test_a_slot_moved_to_another_master_is_followed_with_its_messages(layer):
+    masters = cluster().masters()
+    source, target = masters[0], masters[1]
+    first_slot = min(int(part.partition("-")[0]) for part in _own_line(source).split()[8:] if part[0].isdigit())
+    name = next("moved.%d" % number for number in range(10 ** 6) if slot("moved.%d" % number) == first_slot)
+    layer.send(name, {"n": 1})
+    layer.send(name, {"n": 2})
+    subprocess.check_output(
+        [executable("redis-cli"), "--cluster", "reshard", "127.0.0.1:%d" % source.port,
+         "--cluster-from", _own_line(source).split()[0], "--cluster-to", _own_line(target).split()[0],
+         "--cluster-slots", "1", "--cluster-yes"], stderr=subprocess.STDOUT)
+    assert _serves(target, first_slot) and not _serves(source, first_slot)
+    # The same layer, whose slot map still names the source: it follows MOVED.
+    assert layer.receive([name]) == (name, {"n": 1})
+    layer.send(name, {"n": 3})
+    assert [layer.receive([name]) for _ in range(2)] == [(name, {"n": 2}), (name, {"n": 3})]
+
+
 # Failover: a master killed under traffic.
 
 def test_a_master_killed_under_traffic_is_replaced_and_the_same_layer_serves_again():
@@ -367,10 +388,14 @@ def test_a_master_killed_under_traffic_is_replaced_and_the_same_layer_serves_aga
     assert received_before_kill > 0 and len(received) > received_before_kill
 
 
+def _own_line(node):
+    """``node``'s own line of CLUSTER NODES: its id, address, role, ..., slot ranges."""
+    return [entry for entry in cluster().cli(node, "CLUSTER", "NODES").splitlines() if "myself" in entry][0]
+
+
 def _serves(node, number):
     """Whether ``node`` serves hash slot ``number`` (its CLUSTER NODES line's ranges)."""
-    line = [entry for entry in cluster().cli(node, "CLUSTER", "NODES").splitlines() if "myself" in entry][0]
-    return any(_in_range(part, number) for part in line.split()[8:])
+    return any(_in_range(part, number) for part in _own_line(node).split()[8:])
 
 
 def _in_range(part, number):
