@@ -107,6 +107,7 @@ class RedisClusterChannelLayer(RedisChannelLayer):
         self._client_lock = threading.Lock()
         # A Server per master, by node name, for the scripts' straight path.
         self._masters = {}
+        self._send_keys = {}
         super(RedisClusterChannelLayer, self).__init__(
             expiry=expiry,
             hosts=hosts,
@@ -225,7 +226,13 @@ class RedisClusterChannelLayer(RedisChannelLayer):
 
     def _send_call(self, name, payload, capacity):
         layout = self.layout
-        keys = [layout.channel_list(name)] + layout.message_keys(name, 1) + layout.counters(name)
+        named = self._send_keys.get(name)
+        if named is None:
+            # The list and counters of a channel, worked out once per channel.
+            if len(self._send_keys) >= _PLANS_KEPT:
+                self._send_keys.clear()
+            named = self._send_keys[name] = ([layout.channel_list(name)], layout.counters(name))
+        keys = named[0] + layout.message_keys(name, 1) + named[1]
         return keys, [payload, capacity, self._expiry_ms, wire.CHANNEL_STATISTICS_EXPIRY,
                       wire.GLOBAL_STATISTICS_EXPIRY]
 
