@@ -9,6 +9,7 @@ one line and an exit code.
 from __future__ import absolute_import, unicode_literals
 
 import re
+import time
 
 import pytest
 
@@ -17,15 +18,26 @@ from tests.redis_cluster import RedisCluster, require_cluster
 from tests.redis_servers import free_port
 from tests.threads import in_thread
 
+try:
+    from asgiref.redis.cluster_wire import slot
+except ImportError:
+    slot = None
+
 WORKER_SERVING = r"asgiref: worker serving %s from asgiref\.redis\.RedisClusterChannelLayer"
 
 
 @pytest.fixture(scope="module")
-def seed():
-    """``redis+cluster://`` URL of a node of a cluster started for this module."""
+def cluster():
+    """A cluster started for this module."""
     started = RedisCluster()
-    yield "redis+cluster://127.0.0.1:%d/0" % started.nodes[0].port
+    yield started
     started.stop()
+
+
+@pytest.fixture
+def seed(cluster):
+    """``redis+cluster://`` URL of a node of the cluster."""
+    return "redis+cluster://127.0.0.1:%d/0" % cluster.nodes[0].port
 
 
 def test_the_split_recipe_serves_http_over_a_cluster(command, seed):  # noqa: F811
@@ -75,3 +87,42 @@ def test_a_db_other_than_0_is_one_line_and_exit_2(command):  # noqa: F811
     assert len(running.lines) == 1, running.lines
     assert re.match(r"asgiref: error: cannot construct layer rediss\+cluster://:\*\*\*@127\.0\.0\.1:7000/3: "
                     r"ValueError: Redis Cluster has only db 0", running.lines[0]), running.lines
+
+
+def test_the_split_recipe_serves_again_once_a_killed_master_is_replaced_without_a_restart(command, cluster, seed):  # noqa: F811,E501
+    interface = command("interface", "--port", "0", "--layer", seed)
+    worker = command("worker", "cli_apps:application", "--workers", "2", "--layer", seed)
+    worker.wait_for_line(WORKER_SERVING % r"cli_apps:application")
+    port = interface.port()
+    assert get(port, "/before")[2] == echoed("GET", "/before", "")
+    # The master of http.request's slot: every request crosses it.
+    victim = [node for node in cluster.masters() if _serves(cluster, node, slot("http.request"))][0]
+    victim.kill()
+    try:
+        statuses = []
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            status, _, body = get(port, "/during")
+            statuses.append(status)
+            if status == 200:
+                assert body == echoed("GET", "/during", "")
+                break
+            time.sleep(0.2)
+        assert statuses[-1] == 200, "no answer within 60 s of the kill: %s" % statuses
+        assert set(statuses) <= {200, 503, 504}
+        for n in range(5):
+            assert get(port, "/after/%d" % n)[2] == echoed("GET", "/after/%d" % n, "")
+    finally:
+        victim.restart()
+        cluster.wait_until_ok()
+    assert interface.stop() == 0
+    assert worker.stop() == 0
+
+
+def _serves(cluster, node, number):
+    line = [entry for entry in cluster.cli(node, "CLUSTER", "NODES").splitlines() if "myself" in entry][0]
+    for part in line.split()[8:]:
+        start, _, end = part.partition("-")
+        if part[0].isdigit() and int(start) <= number <= int(end or start):
+            return True
+    return False
