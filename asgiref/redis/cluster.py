@@ -30,7 +30,7 @@ from redis.exceptions import ConnectionError, NoScriptError, RedisError, Respons
 from ..base_layer import check_positive_number
 from ..bridge.layer_calls import clock
 from . import cluster_wire, wire
-from .connection import RedisUnavailable, Script, Server, _reason, pack_arguments
+from .connection import RedisUnavailable, Script, Server, _reason, pack_arguments, packed_command, packed_script_call
 from .layer import _PLANS_KEPT, CAPACITY, EXPIRY, GROUP_EXPIRY, PING_TIMEOUT, PREFETCH, PREFIX, STATS_PREFIX
 from .layer import RedisChannelLayer, _perform, _timeout
 from .receive_plan import Command, Done, Pause
@@ -402,11 +402,41 @@ class RedisClusterChannelLayer(RedisChannelLayer):
 
     def pipeline(self, script, calls):
         """
-        Run ``script`` once per ``(keys, arguments)`` of ``calls``, a round
-        trip per node (redis-py's cluster pipeline groups them); their
-        replies. RedisUnavailable if any could not run.
+        Run ``script`` once per ``(keys, arguments)`` of ``calls``, in one
+        round trip per master: each master's calls written at once on this
+        thread's connection to it. Those that fail there (MOVED, ASK, a lost
+        connection) run again through redis-py's cluster pipeline, which
+        follows redirections; the send script stores a message once however
+        often it runs. Their replies; RedisUnavailable if any could not run.
         """
         client = self.cluster()
+        replies = [None] * len(calls)
+        by_master = collections.OrderedDict()
+        again = []
+        for index, (keys, _) in enumerate(calls):
+            server = self._master_of(client, keys[0])
+            if server is None:
+                again.append(index)
+            else:
+                by_master.setdefault(server, []).append(index)
+        for server, indexes in by_master.items():
+            try:
+                written = _write_all(server, [packed_script_call(script, calls[index][0], calls[index][1])
+                                              for index in indexes], script)
+            except RedisUnavailable:
+                again.extend(indexes)
+                continue
+            for index, reply in zip(indexes, written):
+                if isinstance(reply, ResponseError):
+                    again.append(index)
+                else:
+                    replies[index] = reply
+        if again:
+            for index, reply in zip(again, self._through_client(client, script, [calls[index] for index in again])):
+                replies[index] = reply
+        return replies
+
+    def _through_client(self, client, script, calls):
         try:
             replies = self._pipelined(client, [(script.sha, keys, arguments) for keys, arguments in calls])
             unloaded = [index for index, reply in enumerate(replies) if isinstance(reply, NoScriptError)]
@@ -541,6 +571,44 @@ class RedisClusterChannelLayer(RedisChannelLayer):
         if index != 0:
             raise ValueError("a Redis Cluster layer has one client, index 0, not %r" % (index,))
         return self.cluster()
+
+
+def _write_all(server, commands, script):
+    """
+    The replies to ``commands`` (packed script calls of ``script``), written
+    at once to ``server`` on this thread's connection; an error reply is its
+    ResponseError. A node that lost the script gets it and runs those again.
+    """
+    connection = server.connection()
+    try:
+        if connection._sock is None:
+            connection.connect()
+        replies = _round_trip(connection, commands)
+        unloaded = [index for index, reply in enumerate(replies) if isinstance(reply, NoScriptError)]
+        if unloaded:
+            # Those did not run: load the script, then run them.
+            load = packed_command((b"SCRIPT", b"LOAD", script.source))
+            for index, reply in zip(unloaded, _round_trip(connection, [load] + [commands[i] for i in unloaded])[1:]):
+                replies[index] = reply
+        return replies
+    except _FAILURES as error:
+        connection.disconnect()
+        raise server.unavailable(error)
+    except BaseException:
+        # Interrupted mid-call: a reply left unread would answer the next command.
+        connection.disconnect()
+        raise
+
+
+def _round_trip(connection, commands):
+    connection.send_packed_command(commands)
+    replies = []
+    for _ in commands:
+        try:
+            replies.append(connection.read_response())
+        except ResponseError as error:
+            replies.append(error)
+    return replies
 
 
 def _hash_tag(key):

@@ -306,6 +306,9 @@ def test_a_slot_moved_to_another_master_is_followed_with_its_messages(layer):
     name = next("moved.%d" % number for number in range(10 ** 6) if slot("moved.%d" % number) == first_slot)
     layer.send(name, {"n": 1})
     layer.send(name, {"n": 2})
+    others = names_in_other_slots(5, "unmoved")
+    for member in [name] + others:
+        layer.group_add("moving", member)
     subprocess.check_output(
         [executable("redis-cli"), "--cluster", "reshard", "127.0.0.1:%d" % source.port,
          "--cluster-from", _own_line(source).split()[0], "--cluster-to", _own_line(target).split()[0],
@@ -315,6 +318,13 @@ def test_a_slot_moved_to_another_master_is_followed_with_its_messages(layer):
     assert layer.receive([name]) == (name, {"n": 1})
     layer.send(name, {"n": 3})
     assert [layer.receive([name]) for _ in range(2)] == [(name, {"n": 2}), (name, {"n": 3})]
+    # A group send whose member's slot moved under another layer's map.
+    stale = layer_on_cluster()
+    stale.cluster().nodes_manager.slots_cache[first_slot] = [
+        node for node in stale.cluster().nodes_manager.nodes_cache.values() if node.port == source.port]
+    stale.send_group("moving", {"n": 4})
+    assert [layer.receive([member]) for member in [name] + others] == [
+        (member, {"n": 4}) for member in [name] + others]
 
 
 # Failover: a master killed under traffic.
