@@ -55,6 +55,13 @@ setup(
             "msgpack>=0.6.1,<2; python_version >= '3'",
             "hiredis>=1.0,<4; platform_python_implementation == 'CPython'",
         ],
+        # asgiref.redis.RedisClusterChannelLayer: redis-py's cluster clients
+        # (4.6.0 and 8.2 tested; 4.3.6's fails to follow a failover).
+        "redis-cluster": [
+            "redis>=4.6,<9; python_version >= '3.7'",
+            "msgpack>=0.6.1,<2; python_version >= '3.7'",
+            "hiredis>=1.0,<4; python_version >= '3.7' and platform_python_implementation == 'CPython'",
+        ],
         # The Redis layer's symmetric_encryption_keys (Fernet).
         "redis-encryption": ["cryptography>=1.3"],
     },

@@ -34,7 +34,7 @@ from ..bridge import CHANNEL_CAPACITY, defaults
 from ..bridge.layer_calls import clock
 from ..consumers import Consumers
 from ..inmemory import ChannelLayer
-from ..redis.urls import URL_SCHEMES, check_url, redacted
+from ..redis.urls import CLUSTER_URL_SCHEMES, URL_SCHEMES, check_url, redacted
 from ..wsgi import AsgiToWsgiAdapter, WsgiToAsgiAdapter
 from . import log_output
 from .demo import DemoApplication, layer_name
@@ -208,7 +208,8 @@ def _parser():
                                          "when stopping, before the worker exits anyway; how long a client waits "
                                          "is the interface's --timeout (default: %(default)s)"}[name])
         layer_forms = ("the Redis layer at redis://[USER:PASSWORD@]HOST:PORT/DB, rediss://... (TLS) or "
-                       "unix:///PATH/TO/redis.sock?db=DB; or any channel layer as MODULE:ATTRIBUTE, an instance "
+                       "unix:///PATH/TO/redis.sock?db=DB; on Redis Cluster at redis+cluster://HOST:PORT/0 "
+                       "(rediss+cluster:// for TLS); or any channel layer as MODULE:ATTRIBUTE, an instance "
                        "or a class built with the --layer-option values")
         sub.add_argument("--layer", metavar="URL|MODULE:ATTRIBUTE",
                          help=("channel layer: %s (default: a new in-memory layer, which lives in this process)"
@@ -367,7 +368,7 @@ def _layer(arguments, cross_process=False):
                 raise UsageError("--layer: %s" % error)
             raise UsageError("--layer: %s, the URL schemes of the Redis layer (another layer is given as "
                              "module:attribute)" % error)
-        found = _redis_layer()
+        found = _redis_layer(cluster=reference.startswith(CLUSTER_URL_SCHEMES))
         # The URL is the server, unless --layer-option hosts=[...] lists them;
         # workers notice a stop within a second; the bridge's channels are
         # bounded as in memory.
@@ -404,12 +405,12 @@ def _reach(layer):
         raise Unreachable(str(error) or type(error).__name__)
 
 
-def _redis_layer():
+def _redis_layer(cluster=False):
     try:
-        from ..redis import RedisChannelLayer
+        from ..redis import RedisChannelLayer, RedisClusterChannelLayer
     except ImportError as error:
         raise UsageError("a redis:// layer needs the redis extra (pip install \".[redis]\" in a checkout): %s" % error)
-    return RedisChannelLayer
+    return RedisClusterChannelLayer if cluster else RedisChannelLayer
 
 
 def _server_name(arguments, layer):

@@ -4,6 +4,7 @@ layers on current redis-py.
 
     from asgiref.redis import RedisChannelLayer
 
+``RedisClusterChannelLayer`` runs on Redis Cluster (redis-py 4.6 or later).
 The layers (and redis-py with them) are imported when first asked for, not
 with this package: the asgiref command checks ``--layer`` URLs with
 ``asgiref.redis.urls`` without the redis extra, and starts without loading
@@ -20,7 +21,8 @@ import types
 
 import six
 
-__all__ = ["ChannelLayer", "RedisChannelLayer", "RedisSentinelChannelLayer", "RedisUnavailable"]
+__all__ = ["ChannelLayer", "RedisChannelLayer", "RedisClusterChannelLayer", "RedisSentinelChannelLayer",
+           "RedisUnavailable"]
 
 # Where each name the package hands out is defined (PREFETCH and, on
 # Python 3, close_clients are documented here too).
@@ -28,6 +30,7 @@ _DEFINED_IN = {
     "ChannelLayer": ".layer",
     "PREFETCH": ".layer",
     "RedisChannelLayer": ".layer",
+    "RedisClusterChannelLayer": ".cluster",
     "RedisSentinelChannelLayer": ".sentinel",
     "RedisUnavailable": ".connection",
 }

@@ -374,7 +374,7 @@ class RedisChannelLayer(BaseChannelLayer):
         if len(found) > 2:
             # The rest of a process-specific channel's batch, for the next receives on it.
             self.keep_taken(found[:1] + found[2:])
-        channel = list_key[self._prefix_length:].decode("utf8")
+        channel = self._channel_of(list_key)
         try:
             message = self.codec.decode(content)
         except Exception as error:
@@ -382,6 +382,10 @@ class RedisChannelLayer(BaseChannelLayer):
                              "a key not in symmetric_encryption_keys?" % (channel, type(error).__name__, error))
         full_name = message.pop(wire.CHANNEL_FIELD, None)
         return full_name or channel, message
+
+    def _channel_of(self, list_key):
+        """The channel name that a list key (bytes, as a script returns it) holds."""
+        return list_key[self._prefix_length:].decode("utf8")
 
     def new_channel(self, pattern):
         """A single-reader channel name: ``pattern`` (ending in ``?``) plus 12 random characters (72 bits)."""

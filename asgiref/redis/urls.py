@@ -17,19 +17,23 @@ URL_SCHEMES = ("redis://", "rediss://", "unix://")
 #: How the accepted schemes read in a message.
 SCHEMES_TEXT = "%s or %s" % (", ".join(URL_SCHEMES[:-1]), URL_SCHEMES[-1])
 
+#: The URL schemes of a Redis Cluster's seed node, for the cluster layer (plain, TLS).
+CLUSTER_URL_SCHEMES = ("redis+cluster://", "rediss+cluster://")
+
 _DIGITS = re.compile(r"[0-9]+\Z")
 
 
 def check_url(url):
     """
     ``url`` if it names a Redis server the layer can connect to: a known
-    scheme, a port from 1 to 65535 and a db that is a whole number (in the
-    path of ``redis://host:port/db``, or ``?db=`` as ``unix://`` takes it),
-    and query parameters as :func:`connection_options` reads them.
+    scheme (a cluster seed node's too), a port from 1 to 65535 and a db
+    that is a whole number (in the path of ``redis://host:port/db``, or
+    ``?db=`` as ``unix://`` takes it), and query parameters as
+    :func:`connection_options` reads them.
     Otherwise ValueError naming the URL (its password hidden) and what is
     wrong, before redis-py would quietly take a bad db for db 0.
     """
-    if not url.startswith(URL_SCHEMES):
+    if not url.startswith(URL_SCHEMES + CLUSTER_URL_SCHEMES):
         raise ValueError("%s is not a %s URL" % (redacted(url), SCHEMES_TEXT))
     connection_options(url)
     return url

@@ -162,13 +162,8 @@ local function take_more(found, limit)
 end
 """
 
-#: Take the first live message from the channel lists KEYS, starting at
-#: the ARGV[1]-th (from 0) and going round, and up to ARGV[2] in all from
-#: its list; a message key whose content expired is skipped. ARGV[3], when
-#: given: a message key a BLPOP already took from list ARGV[4], tried
-#: first. Redis 7 pops from all the lists in one LMPOP. Returns {channel
-#: list, content, ...} or nil.
-RECEIVE = TAKE + """
+#: RECEIVE without its ``take`` and ``take_more`` (TAKE's), for a layer that takes its own way.
+RECEIVE_FROM_LISTS = """
 local limit = tonumber(ARGV[2])
 if ARGV[3] then
     local content = take(ARGV[3])
@@ -216,6 +211,14 @@ for i = 1, count do
 end
 return nil
 """
+
+#: Take the first live message from the channel lists KEYS, starting at
+#: the ARGV[1]-th (from 0) and going round, and up to ARGV[2] in all from
+#: its list; a message key whose content expired is skipped. ARGV[3], when
+#: given: a message key a BLPOP already took from list ARGV[4], tried
+#: first. Redis 7 pops from all the lists in one LMPOP. Returns {channel
+#: list, content, ...} or nil.
+RECEIVE = TAKE + RECEIVE_FROM_LISTS
 
 #: Take the message whose key a BLMOVE moved from channel list KEYS[2] to
 #: the list KEYS[1], and up to ARGV[1] in all from KEYS[2]; an expired one

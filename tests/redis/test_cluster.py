@@ -1,0 +1,415 @@
+"""
+The cluster layer against a real Redis Cluster of six redis-server nodes
+(three masters, three replicas), started once for this module: the whole
+conformance suite, then what it promises beyond it: the keys of a channel,
+a group or a process in one hash slot, keys over every master, blocked
+receives over several slots woken by a send without polling, NOSCRIPT, and
+a master killed under traffic. Where redis-py has no cluster client (Python
+2, 3.6) the tests skip saying so, and constructing the layer says what it needs.
+"""
+from __future__ import absolute_import, unicode_literals
+
+import resource
+import subprocess
+import threading
+import time
+
+import pytest
+import six
+
+from asgiref import conformance
+from tests.redis_cluster import RedisCluster, require_cluster
+from tests.redis_servers import executable, require_redis
+from tests.threads import in_thread
+
+try:
+    from asgiref.redis import RedisClusterChannelLayer, RedisUnavailable
+    from asgiref.redis.cluster import cluster_support
+    from asgiref.redis.cluster_wire import slot
+except ImportError:
+    RedisClusterChannelLayer = RedisUnavailable = cluster_support = slot = None
+
+_started = []
+
+
+def cluster():
+    """This module's cluster, started on first use."""
+    require_cluster()
+    if not _started:
+        _started.append(RedisCluster())
+    return _started[0]
+
+
+def teardown_module():
+    for started in _started:
+        started.stop()
+    del _started[:]
+
+
+def layer_on_cluster(**options):
+    options.setdefault("receive_timeout", 1)
+    return RedisClusterChannelLayer(hosts=[cluster().urls[0]], **options)
+
+
+class ClusterConformanceTests(conformance.ConformanceTestCase):
+    """The whole suite, with every opt-in the single-server layer keeps."""
+
+    expiry_delay = 1.1
+    capacity_limit = 5
+    strict_messages = True
+    tuples_as_lists = True
+    message_size_limit = 1024 * 1024
+    blocking_receive = True
+    exact_statistics = True
+    async_receive = True
+    async_send = True
+    twisted_receive = True
+    layer_options = {}
+
+    @classmethod
+    def setUpClass(cls):
+        cluster()
+        super(ClusterConformanceTests, cls).setUpClass()
+        cls.channel_layer = layer_on_cluster(expiry=1, group_expiry=2, capacity=5, max_message_size=1024 * 1024,
+                                             **cls.layer_options)
+
+
+class EncryptedClusterConformanceTests(ClusterConformanceTests):
+    """Every message Fernet-encrypted."""
+
+    layer_options = {"symmetric_encryption_keys": ["test", "old"]}
+
+
+@pytest.fixture
+def layer():
+    made = layer_on_cluster()
+    made.flush()
+    return made
+
+
+def keys_by_slot(layer):
+    """{hash slot: [key, ...]} of every key on the cluster."""
+    client = layer.cluster()
+    found = {}
+    for key in client.scan_iter(count=1000):
+        found.setdefault(client.keyslot(key), []).append(key.decode("utf8"))
+    return found
+
+
+def names_in_other_slots(count, prefix="spread"):
+    """``count`` channel names, each in a hash slot of its own."""
+    names, slots = [], set()
+    number = 0
+    while len(names) < count:
+        name = "%s.%d" % (prefix, number)
+        if slot(name) not in slots:
+            slots.add(slot(name))
+            names.append(name)
+        number += 1
+    return names
+
+
+# Without a redis-py that has cluster clients.
+
+def test_without_cluster_support_constructing_the_layer_says_what_is_needed():
+    require_redis()
+    if cluster_support() is None:
+        pytest.skip("this redis-py runs the cluster layer")
+    with pytest.raises(RuntimeError) as raised:
+        RedisClusterChannelLayer(hosts=["redis+cluster://127.0.0.1:7000/0"])
+    assert "needs redis-py 4.6 or later" in str(raised.value)
+    assert 'pip install ".[redis-cluster]"' in str(raised.value)
+
+
+# Construction (nothing connects until the first call).
+
+def test_hosts_are_seed_nodes_as_urls_or_pairs():
+    require_cluster()
+    layer = RedisClusterChannelLayer(hosts=["redis+cluster://:secret@10.0.0.1:7000/0", ("10.0.0.2", 7001),
+                                            "redis://10.0.0.3:7002/0"])
+    assert layer.seeds == [("10.0.0.1", 7000), ("10.0.0.2", 7001), ("10.0.0.3", 7002)]
+    assert layer.cluster_kwargs["password"] == "secret" and not layer.cluster_kwargs.get("ssl")
+    assert "secret" not in str(layer)
+
+
+def test_a_tls_seed_makes_the_client_use_tls():
+    require_cluster()
+    layer = RedisClusterChannelLayer(hosts=["rediss+cluster://cache.example.com:6379/0"])
+    assert layer.cluster_kwargs["ssl"] is True
+
+
+@pytest.mark.parametrize("options, message", [
+    ({"hosts": ["redis+cluster://10.0.0.1:7000/1"]}, "Redis Cluster has only db 0"),
+    ({"hosts": ["unix:///run/redis.sock"]}, "is not a redis+cluster://"),
+    ({"hosts": "redis+cluster://10.0.0.1:7000/0"}, "not one string"),
+    ({"hosts": ["redis+cluster://10.0.0.1:port/0"]}, "the port in"),
+    ({"prefix": "asgi:{x}:"}, "holds a brace"),
+    ({"stats_prefix": "{meta}"}, "holds a brace"),
+])
+def test_what_would_break_the_cluster_layout_is_refused(options, message):
+    require_cluster()
+    options.setdefault("hosts", ["redis+cluster://10.0.0.1:7000/0"])
+    with pytest.raises(ValueError) as raised:
+        RedisClusterChannelLayer(**options)
+    assert message in str(raised.value)
+
+
+def test_ping_passes_on_the_cluster_and_names_the_seeds_when_none_answers(layer):
+    assert layer.ping() is None
+    from tests.redis_servers import free_port
+    port = free_port()
+    nowhere = RedisClusterChannelLayer(hosts=["redis+cluster://127.0.0.1:%d/0" % port])
+    with pytest.raises(RedisUnavailable) as raised:
+        nowhere.ping(timeout=2)
+    assert "127.0.0.1:%d" % port in str(raised.value)
+
+
+# The key layout: one slot per script.
+
+def test_every_key_of_a_channel_shares_its_slot(layer):
+    layer.send("chat", {"n": 1})
+    layer.send("chat", {"n": 2})
+    layer.group_add("room", "chat")
+    by_slot = keys_by_slot(layer)
+    chat = by_slot[slot("chat")]
+    messages = [key for key in chat if key.startswith("asgi:{chat}:")]
+    global_counters = [key for key in chat if key.startswith("asgi-meta:#global#{")]
+    assert sorted(chat) == sorted(["asgi:{chat}", "asgi-meta:{chat}:messages_count"] + messages + global_counters)
+    assert global_counters == ["asgi-meta:#global#{%s}:messages_count" % global_counters[0].split("{")[1][:-16]]
+    assert len([key for key in by_slot[slot("chat")] if key.startswith("asgi:{chat}:")]) == 2
+    assert by_slot[slot("room")] == ["asgi::group:{room}"]
+
+
+def test_a_processes_reply_channels_share_one_slot(layer):
+    for number in range(20):
+        layer.send("daphne.response.abc!%d" % number, {"n": number})
+    lists = [key for keys in keys_by_slot(layer).values() for key in keys if key.startswith("asgi:{daphne")]
+    assert set(lists) >= {"asgi:{daphne.response.abc!}"}
+    assert {slot_key.partition("}")[0] for slot_key in lists} == {"asgi:{daphne.response.abc!"}
+    received = [layer.receive(["daphne.response.abc!"])[0] for _ in range(20)]
+    assert received == ["daphne.response.abc!%d" % number for number in range(20)]
+
+
+def test_channels_spread_over_every_master(layer):
+    for name in names_in_other_slots(60):
+        layer.send(name, {"name": name})
+    masters = cluster().masters()
+    assert len(masters) == 3
+    for master in masters:
+        assert int(cluster().cli(master, "DBSIZE")) > 0, "no key on master %d" % master.port
+    for name in names_in_other_slots(60):
+        assert layer.receive([name]) == (name, {"name": name})
+
+
+def test_send_group_reaches_members_on_every_master_and_process(layer):
+    members = names_in_other_slots(30, "member") + ["worker.one!a", "worker.one!b", "worker.two!c"]
+    for member in members:
+        layer.group_add("everyone", member)
+    layer.send_group("everyone", {"text": "hi"})
+    for member in members[:30]:
+        assert layer.receive([member]) == (member, {"text": "hi"})
+    assert sorted(layer.receive(["worker.one!"])[0] for _ in range(2)) == ["worker.one!a", "worker.one!b"]
+    assert layer.receive(["worker.two!"]) == ("worker.two!c", {"text": "hi"})
+    assert layer.global_statistics()["messages_count"] == len(members)
+
+
+def test_global_statistics_add_up_every_slot(layer):
+    names = names_in_other_slots(10, "counted")
+    for name in names:
+        layer.send(name, {})
+    for _ in range(6):
+        layer.send(names[0], {})
+    with pytest.raises(layer.ChannelFull):
+        for _ in range(200):
+            layer.send(names[1], {})
+    stats = layer.global_statistics()
+    assert stats["messages_count"] == 10 + 6 + 99
+    assert stats["channel_full_count"] == 1
+
+
+def test_a_node_that_lost_its_scripts_loads_them_again(layer):
+    for node in cluster().alive():
+        cluster().cli(node, "SCRIPT", "FLUSH")
+    names = names_in_other_slots(6, "noscript")
+    layer.send(names[0], {"n": 1})
+    assert layer.receive([names[0]]) == (names[0], {"n": 1})
+    for node in cluster().alive():
+        cluster().cli(node, "SCRIPT", "FLUSH")
+    for name in names:
+        layer.group_add("flushed", name)
+    layer.send_group("flushed", {"n": 2})
+    assert [layer.receive([name]) for name in names] == [(name, {"n": 2}) for name in names]
+
+
+# Blocked receives over several slots: woken by the send's doorbell.
+
+def test_a_blocked_receive_over_several_slots_wakes_on_a_send():
+    layer = layer_on_cluster(receive_timeout=10)
+    channels = names_in_other_slots(5, "wake")
+    assert len({slot(channel) for channel in channels}) == 5
+    for channel in channels[::-1]:
+        thread, result = in_thread(layer.receive, channels, True)
+        time.sleep(0.3)
+        sent = time.time()
+        layer.send(channel, {"to": channel})
+        thread.join(10)
+        # A bound with slack for a busy machine, far below receive_timeout: the send woke it.
+        assert result == [(channel, {"to": channel})] and time.time() - sent < 3
+
+
+def test_an_idle_blocked_receive_over_several_slots_does_not_poll():
+    layer = layer_on_cluster(receive_timeout=2)
+    channels = names_in_other_slots(4, "idle")
+    layer.receive(channels)
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    started = time.time()
+    assert layer.receive(channels, block=True) == (None, None)
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    waited = time.time() - started
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    assert waited >= 1.9
+    # Polling would spend most of the wait; subscribing and one try per slot, a few ms.
+    assert cpu < 0.1 * waited
+
+
+def test_a_blocked_receive_async_over_several_slots_wakes_on_a_send():
+    if six.PY2:
+        pytest.skip("receive_async needs Python 3's asyncio")
+    layer = layer_on_cluster(receive_timeout=10)
+    import asyncio
+    from asgiref.redis import close_clients
+    channels = names_in_other_slots(5, "wake.async")
+    sent = []
+
+    def send():
+        sent.append(time.time())
+        layer.send(channels[3], {"n": 3})
+    sender = threading.Timer(0.3, send)
+    sender.start()
+    loop = asyncio.new_event_loop()
+    try:
+        received = loop.run_until_complete(asyncio.wait_for(layer.receive_async(channels), 10))
+        woke = time.time() - sent[0]
+        loop.run_until_complete(close_clients(layer))
+    finally:
+        loop.close()
+        sender.join()
+    assert received == (channels[3], {"n": 3}) and woke < 3
+
+
+# Slots that move: MOVED followed.
+
+def test_a_slot_moved_to_another_master_is_followed_with_its_messages(layer):
+    masters = cluster().masters()
+    source, target = masters[0], masters[1]
+    first_slot = min(int(part.partition("-")[0]) for part in _own_line(source).split()[8:] if part[0].isdigit())
+    name = next("moved.%d" % number for number in range(10 ** 6) if slot("moved.%d" % number) == first_slot)
+    layer.send(name, {"n": 1})
+    layer.send(name, {"n": 2})
+    others = names_in_other_slots(5, "unmoved")
+    for member in [name] + others:
+        layer.group_add("moving", member)
+    subprocess.check_output(
+        [executable("redis-cli"), "--cluster", "reshard", "127.0.0.1:%d" % source.port,
+         "--cluster-from", _own_line(source).split()[0], "--cluster-to", _own_line(target).split()[0],
+         "--cluster-slots", "1", "--cluster-yes"], stderr=subprocess.STDOUT)
+    assert _serves(target, first_slot) and not _serves(source, first_slot)
+    # The same layer, whose slot map still names the source: it follows MOVED.
+    assert layer.receive([name]) == (name, {"n": 1})
+    layer.send(name, {"n": 3})
+    assert [layer.receive([name]) for _ in range(2)] == [(name, {"n": 2}), (name, {"n": 3})]
+    # A group send whose member's slot moved under another layer's map.
+    stale = layer_on_cluster()
+    stale.cluster().nodes_manager.slots_cache[first_slot] = [
+        node for node in stale.cluster().nodes_manager.nodes_cache.values() if node.port == source.port]
+    stale.send_group("moving", {"n": 4})
+    assert [layer.receive([member]) for member in [name] + others] == [
+        (member, {"n": 4}) for member in [name] + others]
+
+
+# Failover: a master killed under traffic.
+
+def test_a_master_killed_under_traffic_is_replaced_and_the_same_layer_serves_again():
+    layer = layer_on_cluster(receive_timeout=1)
+    layer.flush()
+    channels = names_in_other_slots(12, "failover")
+    stop = threading.Event()
+    sent, received, errors = [], [], []
+
+    def send():
+        number = 0
+        while not stop.is_set():
+            channel = channels[number % len(channels)]
+            try:
+                layer.send(channel, {"n": number})
+                sent.append(number)
+            except RedisUnavailable as error:
+                errors.append(str(error))
+                time.sleep(0.05)
+            except layer.ChannelFull:
+                time.sleep(0.01)
+            number += 1
+
+    def receive():
+        while not stop.is_set():
+            try:
+                channel, message = layer.receive(channels, block=True)
+            except RedisUnavailable as error:
+                errors.append(str(error))
+                continue
+            if channel is not None:
+                received.append(message["n"])
+
+    threads = [threading.Thread(target=send), threading.Thread(target=receive)]
+    for thread in threads:
+        thread.daemon = True
+        thread.start()
+    victim = cluster().masters()[0]
+    victim_channels = [channel for channel in channels if _serves(victim, slot(channel))]
+    assert victim_channels, "the master to kill serves none of the test's channels"
+    try:
+        time.sleep(1)
+        received_before_kill = len(received)
+        victim.kill()
+        # The same layer object, no restart: once the replica took over, a
+        # send to a channel of the dead master's slots is stored and received.
+        deadline = time.time() + 30
+        while True:
+            try:
+                layer.send(victim_channels[0], {"n": -1})
+                break
+            except (RedisUnavailable, layer.ChannelFull):
+                assert time.time() < deadline, "no send to the dead master's slots worked within 30 s"
+                time.sleep(0.2)
+        deadline = time.time() + 10
+        while -1 not in received and time.time() < deadline:
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(10)
+        victim.restart()
+        cluster().wait_until_ok(timeout=30)
+    assert -1 in received
+    # At most once: lost messages are allowed (what the master had not replicated), duplicates are not.
+    assert len(received) == len(set(received))
+    assert set(received) <= set(sent) | {-1}
+    # Under traffic: messages flowed before the kill, and after it on every master's slots.
+    assert received_before_kill > 0 and len(received) > received_before_kill
+
+
+def _own_line(node):
+    """``node``'s own line of CLUSTER NODES: its id, address, role, ..., slot ranges."""
+    return [entry for entry in cluster().cli(node, "CLUSTER", "NODES").splitlines() if "myself" in entry][0]
+
+
+def _serves(node, number):
+    """Whether ``node`` serves hash slot ``number`` (its CLUSTER NODES line's ranges)."""
+    return any(_in_range(part, number) for part in _own_line(node).split()[8:])
+
+
+def _in_range(part, number):
+    if part.startswith("["):
+        return False
+    start, _, end = part.partition("-")
+    return int(start) <= number <= int(end or start)
