@@ -1,0 +1,163 @@
+"""
+The cluster layer on a 3-master Redis Cluster against this package's layer
+on one Redis and channels_redis 4 on one Redis: same machine, same
+workloads, one run.
+
+    python benchmarks/redis_cluster.py [--seconds 1.0] [--rounds 3]
+
+Run it with a Python that has this package's ``redis`` extra and the test
+dependencies (the tox py313 environment has both): it starts a throwaway
+redis-server and a throwaway cluster of six nodes (three masters, three
+replicas; ``tests.redis_cluster``), and builds channels_redis 4 in a cached
+virtualenv on first use (``benchmarks/redis_layer.py``'s). Each side runs
+in a subprocess of its own, the sides taking turns for several rounds;
+each keeps its best.
+
+Ping-pong is a ``send`` and a ``receive`` on one ordinary channel (this
+package's synchronous calls; channels_redis's coroutines, its only API).
+``send_group`` goes to 1,000 ordinary members; between runs, untimed, the
+layer is flushed and the group made again.
+"""
+from __future__ import print_function, unicode_literals
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+from inmemory_vs_1_1 import REQUEST, clock, rate
+from redis_layer import MEMBERS, SIDES, SMALL, cached_python, capped_rate, start_redis
+from tables import print_table
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+#: The sides, as the table names them.
+NAMES = {
+    "single": "this package, one Redis",
+    "cluster": "this package, cluster of 3 masters",
+    "channels_redis": "channels_redis 4, one Redis",
+}
+
+
+def measure_sync(layer, seconds):
+    """Ping-pong and send_group rates of one of this package's layers."""
+    def ping_pong():
+        layer.send("http.request", REQUEST)
+        layer.receive(["http.request"])
+
+    members = ["member%d" % index for index in range(MEMBERS)]
+
+    def new_group():
+        layer.flush()
+        for member in members:
+            layer.group_add("everyone", member)
+
+    results = {"ping_pong": rate(ping_pong, seconds)}
+    results["send_group"] = capped_rate(lambda: layer.send_group("everyone", SMALL), seconds, 50, new_group)
+    return results
+
+
+def measure_channels_redis(hosts, seconds):
+    """The same workloads on channels_redis's coroutines."""
+    import asyncio
+    from channels_redis.core import RedisChannelLayer
+
+    async def timed(operation, cap=None):
+        count, start, elapsed = 0, clock(), 0.0
+        while (elapsed < seconds or count < 3) and (cap is None or count < cap):
+            await operation()
+            count += 1
+            elapsed = clock() - start
+        return count / elapsed
+
+    async def run():
+        layer = RedisChannelLayer(hosts=hosts, capacity=1000000)
+
+        async def ping_pong():
+            await layer.send("http.request", REQUEST)
+            await layer.receive("http.request")
+
+        async def broadcast():
+            await layer.group_send("everyone", SMALL)
+
+        results = {"ping_pong": await timed(ping_pong), "send_group": 0.0}
+        for _ in range(3):
+            await layer.flush()
+            for index in range(MEMBERS):
+                await layer.group_add("everyone", "member%d" % index)
+            results["send_group"] = max(results["send_group"], await timed(broadcast, 50))
+        await layer.flush()
+        return results
+
+    return asyncio.run(run())
+
+
+def measure(side, hosts, seconds):
+    if side == "channels_redis":
+        return measure_channels_redis(hosts, seconds)
+    if side == "cluster":
+        from asgiref.redis import RedisClusterChannelLayer as layer_class
+    else:
+        from asgiref.redis import RedisChannelLayer as layer_class
+    return measure_sync(layer_class(hosts=hosts, capacity=1000000), seconds)
+
+
+def run_side(python, side, hosts, seconds):
+    # channels_redis's side must import its own asgiref (3.x), not this tree.
+    path = [HERE] if side == "channels_redis" else [ROOT, HERE]
+    environment = dict(os.environ, PYTHONPATH=os.pathsep.join(path))
+    command = [python, os.path.abspath(__file__), "--measure", side, "--hosts", json.dumps(hosts),
+               "--seconds", str(seconds)]
+    output = subprocess.check_output(command, env=environment, cwd=tempfile.gettempdir())
+    return json.loads(output.decode("utf-8"))
+
+
+def print_results(best):
+    single, cluster, channels_redis = (best[side] for side in ("single", "cluster", "channels_redis"))
+    rows = [("workload, ops/s", NAMES["single"], NAMES["cluster"], NAMES["channels_redis"],
+             "cluster / one Redis", "cluster / channels_redis")]
+    for key, label in (("ping_pong", "ping-pong, ~1 KB"), ("send_group", "send_group to 1,000 members")):
+        rows.append((label, "%.0f" % single[key], "%.0f" % cluster[key], "%.0f" % channels_redis[key],
+                     "%.2fx" % (cluster[key] / single[key]), "%.2fx" % (cluster[key] / channels_redis[key])))
+    print_table(rows)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=1.0, help="time per run of each workload")
+    parser.add_argument("--rounds", type=int, default=3, help="turns each side takes; the best counts")
+    parser.add_argument("--measure", choices=sorted(NAMES), help=argparse.SUPPRESS)
+    parser.add_argument("--hosts", help=argparse.SUPPRESS)
+    arguments = parser.parse_args()
+    if arguments.measure:
+        print(json.dumps(measure(arguments.measure, json.loads(arguments.hosts), arguments.seconds)))
+        return
+    sys.path.insert(0, ROOT)
+    from tests.redis_cluster import RedisCluster
+    channels_redis_python = cached_python("channels_redis", sys.executable, SIDES["channels_redis"][1])
+    process, port = start_redis()
+    cluster = RedisCluster()
+    one_redis = ["redis://127.0.0.1:%d/0" % port]
+    sides = [("single", sys.executable, one_redis), ("cluster", sys.executable, cluster.urls[:1]),
+             ("channels_redis", channels_redis_python, one_redis)]
+    runs = dict((side, []) for side in NAMES)
+    try:
+        # Turns, round after round: a load that comes and goes on the
+        # machine falls on every side alike.
+        for _ in range(arguments.rounds):
+            for side, python, hosts in sides:
+                runs[side].append(run_side(python, side, hosts, arguments.seconds))
+    finally:
+        cluster.stop()
+        process.terminate()
+        process.wait()
+    best = dict((side, dict((key, max(run[key] for run in runs[side])) for key in runs[side][0])) for side in runs)
+    print("Python %s, best of %d interleaved rounds; the cluster's six nodes and the single redis-server "
+          "on this machine" % (sys.version.split()[0], arguments.rounds))
+    print_results(best)
+
+
+if __name__ == "__main__":
+    main()
