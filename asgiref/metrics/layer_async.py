@@ -1,0 +1,48 @@
+"""
+The asyncio half of :func:`asgiref.metrics.layer.instrument_layer`:
+``receive_async`` and ``send_async`` counted and timed. Python 3 only.
+"""
+import functools
+
+from ..bridge.layer_calls import clock
+
+
+def asynchronous_receive(counter, method):
+    """``receive_async`` (a waiting receive), counted by ``counter``."""
+    observe = counter.timer("receive_wait")
+    received = counter.metrics.layer_messages_received.inc
+
+    @functools.wraps(method)
+    async def receive_async(channels):
+        started = clock()
+        try:
+            channel, message = await method(channels)
+        except Exception as error:
+            counter.failed("receive", error)
+            raise
+        finally:
+            observe(clock() - started)
+        if channel is not None:
+            received()
+        return channel, message
+    return receive_async
+
+
+def asynchronous_send(counter, method):
+    """``send_async``, counted by ``counter``."""
+    observe = counter.timer("send")
+    sent = counter.metrics.layer_messages_sent.inc
+
+    @functools.wraps(method)
+    async def send_async(channel, message):
+        started = clock()
+        try:
+            result = await method(channel, message)
+        except Exception as error:
+            counter.failed("send", error)
+            raise
+        finally:
+            observe(clock() - started)
+        sent()
+        return result
+    return send_async
