@@ -509,7 +509,8 @@ def _start_monitoring(monitor, arguments, pools=()):
         host, port = arguments.metrics
         reason = getattr(error, "strerror", None) or error
         raise UsageError("--metrics: cannot listen on %s port %d: %s" % (host, port, reason))
-    _announce("metrics at %smetrics (and /healthz, /livez%s)", url, ", /stats" if monitor.has_stats else "")
+    _announce("metrics, health and liveness: %smetrics, /healthz, /livez%s", url,
+              ", /stats" if monitor.has_stats else "")
 
 
 def _stop_monitoring(monitor):
