@@ -303,7 +303,7 @@ class GroupSends(object):
             earlier = last[1] if last is not None else 0
             self._logged[group] = [now, 0]
         self.logger.warning(
-            "group %s: %d member(s) at capacity missed a message: %s%s (logged at most once per group per %ds)",
+            "group %s: %d member(s) at capacity missed a message: %s%s (logged at most once per group per %gs)",
             group, len(dropped), ", ".join(dropped[:5]) + (", ..." if len(dropped) > 5 else ""),
             "; %d more missed since the last line" % earlier if earlier else "", self.interval)
 
