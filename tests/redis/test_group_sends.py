@@ -1,4 +1,4 @@
-"""The Redis layer's group sends report and log the members at capacity that missed a message, from the server's reply."""
+"""The Redis layer's group sends report and log the members at capacity that missed a message (as Redis says)."""
 from __future__ import absolute_import, unicode_literals
 
 import pytest
