@@ -21,7 +21,6 @@ class Asgi3FrontMetrics(object):
         self.metrics = metrics
         #: The server's event loop, seen at its first call (the lifespan startup).
         self.loop = None
-        self._by_status = {}
 
     async def __call__(self, scope, receive, send):
         if self.loop is None:
@@ -43,16 +42,13 @@ class Asgi3FrontMetrics(object):
                 status[0] = event["status"]
             await send(event)
 
-        metrics.http_requests_in_flight.inc()
+        metrics.http_requests_in_flight.add(1)
         try:
             await self.application(scope, receive, recording_send)
         finally:
-            counter = self._by_status.get(status[0])
-            if counter is None:
-                counter = self._by_status[status[0]] = metrics.http_requests.labels(str(status[0]))
-            counter.inc()
-            metrics.http_request_duration.observe(clock() - started)
-            metrics.http_requests_in_flight.dec()
+            metrics.http_requests.add(str(status[0]))
+            metrics.http_request_duration.observe(None, clock() - started)
+            metrics.http_requests_in_flight.add(-1)
 
     async def _websocket(self, scope, receive, send):
         connections = self.metrics.websocket_connections
@@ -61,14 +57,14 @@ class Asgi3FrontMetrics(object):
         async def recording_send(event):
             if event["type"] == "websocket.accept" and not accepted:
                 accepted.append(True)
-                connections.inc()
+                connections.add(1)
             await send(event)
 
         try:
             await self.application(scope, receive, recording_send)
         finally:
             if accepted:
-                connections.dec()
+                connections.add(-1)
 
 
 def loop_answers(middleware, timeout):

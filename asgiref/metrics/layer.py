@@ -12,6 +12,7 @@ import sys
 import six
 
 from ..bridge.layer_calls import clock
+from .collectors import CHANNEL_FULL, RECEIVED, SENT
 
 
 def instrument_layer(layer, metrics):
@@ -43,34 +44,23 @@ class _Counter(object):
     """The wrappers of one layer's methods, and what they count."""
 
     def __init__(self, layer, metrics):
-        self.metrics = metrics
+        self.observe = metrics.layer_call_duration.observe
+        self.count = metrics.layer_messages.add
+        self.errors = metrics.layer_errors.add
         # Errors the caller made or expects, not the layer failing.
         self.expected = (layer.ChannelFull, layer.MessageTooLarge, TypeError, ValueError)
         self.channel_full = layer.ChannelFull
-        self._timers = {}
-        self._errors = {}
-
-    def timer(self, call):
-        """The ``observe`` of ``call``'s histogram (looked up once: labels cost a dict and a lock)."""
-        timer = self._timers.get(call)
-        if timer is None:
-            timer = self._timers[call] = self.metrics.layer_call_duration.labels(call).observe
-        return timer
 
     def failed(self, call, error):
         """Count what a call raised: ChannelFull, or a failure of the layer."""
         if isinstance(error, self.channel_full):
-            self.metrics.layer_channel_full.inc()
+            self.count(CHANNEL_FULL)
         elif not isinstance(error, self.expected):
-            errors = self._errors.get(call)
-            if errors is None:
-                errors = self._errors[call] = self.metrics.layer_errors.labels(call)
-            errors.inc()
+            self.errors(call)
 
     def blocking(self, call, method):
-        observe = self.timer(call)
-        sent = self.metrics.layer_messages_sent.inc if call == "send" else None
-        failed = self.failed
+        observe, count, failed = self.observe, self.count, self.failed
+        counts_sent = call == "send"
 
         @functools.wraps(method)
         def instrumented(*args, **kwargs):
@@ -81,16 +71,14 @@ class _Counter(object):
                 failed(call, sys.exc_info()[1])
                 raise
             finally:
-                observe(clock() - started)
-            if sent is not None:
-                sent()
+                observe(call, clock() - started)
+            if counts_sent:
+                count(SENT)
             return result
         return instrumented
 
     def receive(self, method):
-        observe, observe_wait = self.timer("receive"), self.timer("receive_wait")
-        received = self.metrics.layer_messages_received.inc
-        failed = self.failed
+        observe, count, failed = self.observe, self.count, self.failed
 
         @functools.wraps(method)
         def receive(channels, block=False):
@@ -101,15 +89,15 @@ class _Counter(object):
                 failed("receive", sys.exc_info()[1])
                 raise
             finally:
-                (observe_wait if block else observe)(clock() - started)
+                observe("receive_wait" if block else "receive", clock() - started)
             if channel is not None:
-                received()
+                count(RECEIVED)
             return channel, message
         return receive
 
     def group_sent(self, group, stored, dropped):
         """The layer's report of a group send."""
         if stored:
-            self.metrics.layer_messages_sent.inc(stored)
+            self.count(SENT, stored)
         if dropped:
-            self.metrics.layer_channel_full.inc(len(dropped))
+            self.count(CHANNEL_FULL, len(dropped))

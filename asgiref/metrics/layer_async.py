@@ -5,12 +5,12 @@ The asyncio half of :func:`asgiref.metrics.layer.instrument_layer`:
 import functools
 
 from ..bridge.layer_calls import clock
+from .collectors import RECEIVED, SENT
 
 
 def asynchronous_receive(counter, method):
     """``receive_async`` (a waiting receive), counted by ``counter``."""
-    observe = counter.timer("receive_wait")
-    received = counter.metrics.layer_messages_received.inc
+    observe, count = counter.observe, counter.count
 
     @functools.wraps(method)
     async def receive_async(channels):
@@ -21,17 +21,16 @@ def asynchronous_receive(counter, method):
             counter.failed("receive", error)
             raise
         finally:
-            observe(clock() - started)
+            observe("receive_wait", clock() - started)
         if channel is not None:
-            received()
+            count(RECEIVED)
         return channel, message
     return receive_async
 
 
 def asynchronous_send(counter, method):
     """``send_async``, counted by ``counter``."""
-    observe = counter.timer("send")
-    sent = counter.metrics.layer_messages_sent.inc
+    observe, count = counter.observe, counter.count
 
     @functools.wraps(method)
     async def send_async(channel, message):
@@ -42,7 +41,7 @@ def asynchronous_send(counter, method):
             counter.failed("send", error)
             raise
         finally:
-            observe(clock() - started)
-        sent()
+            observe("send", clock() - started)
+        count(SENT)
         return result
     return send_async

@@ -17,15 +17,13 @@ class WsgiFrontMetrics(object):
 
     def __init__(self, application, metrics):
         self.application = application
-        self._in_flight = metrics.http_requests_in_flight
+        self._in_flight = metrics.http_requests_in_flight.add
         self._observe = metrics.http_request_duration.observe
-        self._requests = metrics.http_requests
-        # Status text -> its counter, so a request costs no label lookup.
-        self._by_status = {}
+        self._count = metrics.http_requests.add
 
     def __call__(self, environ, start_response):
         request = _Request(self, start_response)
-        self._in_flight.inc()
+        self._in_flight(1)
         try:
             result = self.application(environ, request.start_response)
         except BaseException:
@@ -34,12 +32,10 @@ class WsgiFrontMetrics(object):
         return _counted(result, request)
 
     def count(self, status, seconds):
-        counter = self._by_status.get(status)
-        if counter is None:
-            counter = self._by_status[status] = self._requests.labels(status)
-        counter.inc()
-        self._observe(seconds)
-        self._in_flight.dec()
+        """Count a request that is over: its status (text) and its duration."""
+        self._count(status)
+        self._observe(None, seconds)
+        self._in_flight(-1)
 
 
 class _Request(object):
