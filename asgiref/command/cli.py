@@ -95,7 +95,7 @@ def serve(arguments):
         workers.start(arguments.workers)
     if live is not None:
         live.start()
-    _start_monitoring(monitor, arguments, started)
+    _start_monitoring(monitor, started)
     _on_stop_signal(server.stop)
     _announce("serving %s at %s (%s) over %s with %d worker threads", _app_name(arguments), server.url,
               server_name, layer_name(layer), arguments.workers)
@@ -114,7 +114,7 @@ def interface(arguments):
     layer = _layer(arguments, cross_process=True, monitor=monitor)
     server_name = _server_name(arguments, layer)
     server = _http_server(layer, arguments, server_name, monitor=monitor)
-    _start_monitoring(monitor, arguments)
+    _start_monitoring(monitor)
     _on_stop_signal(server.stop)
     _announce("interface at %s (%s), sending requests over %s", server.url, server_name, layer_name(layer))
     _report_stop(server.serve(drain_timeout=arguments.timeout), arguments.timeout)
@@ -129,7 +129,7 @@ def worker(arguments):
     started = _thread_pools(arguments.app, layer, routes)
     for workers in started:
         workers.start(arguments.workers)
-    _start_monitoring(monitor, arguments, started)
+    _start_monitoring(monitor, started)
     stop = threading.Event()
     _on_stop_signal(stop.set)
     _announce("worker serving %s from %s with %d worker threads", _app_name(arguments), layer_name(layer),
@@ -410,6 +410,7 @@ def _layer(arguments, cross_process=False, monitor=None):
     _reach(layer)
     if monitor is not None:
         monitor.layer(layer)
+        _bind_metrics(monitor, arguments)
     return layer
 
 
@@ -498,17 +499,22 @@ def _monitoring(arguments):
         raise UsageError(error)
 
 
-def _start_monitoring(monitor, arguments, pools=()):
-    """Count the busy and idle threads of ``pools`` and open the metrics port (UsageError if it cannot)."""
-    if monitor is None:
-        return
-    monitor.workers(pools)
+def _bind_metrics(monitor, arguments):
+    """Take the --metrics port before anything starts (UsageError if it cannot)."""
     try:
-        url = monitor.start()
+        monitor.bind()
     except (OSError, IOError) as error:
         host, port = arguments.metrics
         reason = getattr(error, "strerror", None) or error
         raise UsageError("--metrics: cannot listen on %s port %d: %s" % (host, port, reason))
+
+
+def _start_monitoring(monitor, pools=()):
+    """Count the busy and idle threads of ``pools`` and serve the metrics port."""
+    if monitor is None:
+        return
+    monitor.workers(pools)
+    url = monitor.start()
     _announce("metrics, health and liveness: %smetrics, /healthz, /livez%s", url,
               ", /stats" if monitor.has_stats else "")
 

@@ -32,7 +32,7 @@ class Monitoring(object):
     """
     One process's metrics: :meth:`layer`, :meth:`wsgi_front` or
     :meth:`asgi3_front`, and :meth:`workers` instrument what the process
-    runs, :meth:`start` opens the port. Raises ImportError with
+    runs; :meth:`bind` takes the port, :meth:`start` serves it. Raises ImportError with
     :data:`MISSING_EXTRA` without the ``metrics`` extra.
     """
 
@@ -50,7 +50,7 @@ class Monitoring(object):
         self._layer = None
 
     def layer(self, layer):
-        """Count ``layer``'s calls (on this instance); /healthz pings it."""
+        """Count ``layer``'s calls (on this instance); /healthz pings it. Call it before :meth:`bind`."""
         self._layer = self._package.instrument_layer(layer, self.metrics)
         self.health = self._package.Health(layer)
         return layer
@@ -82,11 +82,14 @@ class Monitoring(object):
         """Whether the port answers ``/stats`` (the layer is the in-memory one, which has an ``overview``)."""
         return callable(getattr(self._layer, "overview", None))
 
-    def start(self):
-        """Open the metrics port and serve it; return its URL. socket.error if it cannot be listened on."""
+    def bind(self):
+        """Listen on the metrics port, not serving yet; socket.error if it cannot be listened on."""
         stats = getattr(self._layer, "overview", None)
         self.endpoint = self._package.MetricsEndpoint(self.host, self.port, self.metrics, self.health,
                                                       self.liveness, stats=stats)
+
+    def start(self):
+        """Serve the metrics port (see :meth:`bind`); return its URL."""
         self.endpoint.start()
         return self.endpoint.url
 
