@@ -28,7 +28,7 @@ class Metrics(object):
     """Every metric an asgiref process exposes, as tallies, scraped through :attr:`registry`."""
 
     def __init__(self):
-        #: HTTP requests answered, by status code (text), and their durations (under the key None).
+        #: HTTP requests answered, by status code (text or number), and their durations (under the key None).
         self.http_requests = Counts()
         self.http_request_duration = Timings(REQUEST_BUCKETS)
         self.http_requests_in_flight = Level()
@@ -55,7 +55,11 @@ class _Collector(object):
         metrics = self.metrics
         requests = CounterMetricFamily("asgiref_http_requests", "HTTP requests answered by this front, by status "
                                        "code", labels=["status"])
-        for status, count in sorted(metrics.http_requests.snapshot().items()):
+        by_status = {}
+        # The WSGI front counts statuses as text, the ASGI 3 front as numbers.
+        for status, count in metrics.http_requests.snapshot().items():
+            by_status[str(status)] = by_status.get(str(status), 0) + count
+        for status, count in sorted(by_status.items()):
             requests.add_metric([status], count)
         yield requests
         yield _histogram("asgiref_http_request_duration_seconds", "Seconds from a request's arrival to the end "

@@ -42,10 +42,11 @@ class Counts(object):
 
     def __init__(self, *keys):
         self._shards = _PerThread()
+        self._mine = self._shards.mine
         self._keys = keys
 
     def add(self, key, amount=1):
-        shard = self._shards.mine()
+        shard = self._mine()
         shard[key] = shard.get(key, 0) + amount
 
     def snapshot(self):
@@ -61,9 +62,10 @@ class Level(object):
 
     def __init__(self):
         self._counts = Counts(None)
+        self._mine = self._counts._mine
 
     def add(self, amount=1):
-        shard = self._counts._shards.mine()
+        shard = self._mine()
         shard[None] = shard.get(None, 0) + amount
 
     @property
@@ -81,9 +83,10 @@ class Timings(object):
     def __init__(self, bounds):
         self.bounds = tuple(bounds)
         self._shards = _PerThread()
+        self._mine = self._shards.mine
 
     def observe(self, key, seconds):
-        shard = self._shards.mine()
+        shard = self._mine()
         row = shard.get(key)
         if row is None:
             # A count per bucket, one past the last bound, then the sum of seconds.
