@@ -38,9 +38,12 @@ def command(server, port, metered):
 def measure(server, levels, duration, runs):
     """{(metered, connections): (req/s, p50, p99)}, the best of ``runs`` runs each."""
     ports = {False: free_port(), True: free_port()}
-    processes = dict((metered, start(server, port, command(server, port, metered))) for metered, port in ports.items())
+    processes = {}
     results = {}
     try:
+        # Started one by one inside the try, so one that fails to start leaves none running.
+        for metered, port in ports.items():
+            processes[metered] = start(server, port, command(server, port, metered))
         for port in ports.values():
             load(port, 8, 1)  # warm up
         for connections in levels:
