@@ -10,6 +10,8 @@ import numbers
 import os
 import re
 import sys
+import threading
+import time
 import warnings
 
 import six
@@ -18,6 +20,12 @@ from .messages import flat_copy, walked_copy
 
 #: Channel and group names must be shorter than this.
 NAME_LENGTH_LIMIT = 100
+
+#: A group's dropped members are logged at most once per this many seconds.
+GROUP_DROP_LOG_INTERVAL = 60
+
+# A clock that does not jump with the wall clock (the bridge's, which imports this module).
+_clock = getattr(time, "monotonic", time.time)
 
 
 class ChannelFull(Exception):
@@ -253,6 +261,51 @@ class BaseChannelLayer(object):
             raise self.MessageTooLarge(
                 "message size is %d bytes; this layer carries at most %d" % (size, max_size))
         return copy
+
+
+class GroupSends(object):
+    """
+    What a layer reports of its group sends: each one's outcome goes to the
+    callables in ``observers`` (``observer(group, stored, dropped)``: the
+    number of members that got the message, and the list of those at
+    capacity that missed it), and members that missed it are logged at
+    WARNING on ``logger``, at most once per group per ``interval`` seconds
+    (the next line says how many more were dropped meanwhile). Safe from
+    any thread.
+    """
+
+    def __init__(self, logger, interval=GROUP_DROP_LOG_INTERVAL):
+        self.logger = logger
+        self.interval = interval
+        #: Callables told of every group send; the asgiref command's --metrics adds one.
+        self.observers = []
+        self._lock = threading.Lock()
+        # Group -> [time of its last line, drops not logged since].
+        self._logged = {}
+
+    def sent(self, group, stored, dropped):
+        """Report a send to ``group``: ``stored`` members got it, the channels in ``dropped`` did not (full)."""
+        for observer in self.observers:
+            observer(group, stored, dropped)
+        if dropped:
+            self._log(group, dropped)
+
+    def _log(self, group, dropped):
+        now = _clock()
+        with self._lock:
+            last = self._logged.get(group)
+            if last is not None and now - last[0] < self.interval:
+                last[1] += len(dropped)
+                return
+            if len(self._logged) > 10000:
+                # Groups whose line is older than the interval need no record.
+                self._logged = dict(item for item in self._logged.items() if now - item[1][0] < self.interval)
+            earlier = last[1] if last is not None else 0
+            self._logged[group] = [now, 0]
+        self.logger.warning(
+            "group %s: %d member(s) at capacity missed a message: %s%s (logged at most once per group per %gs)",
+            group, len(dropped), ", ".join(dropped[:5]) + (", ..." if len(dropped) > 5 else ""),
+            "; %d more missed since the last line" % earlier if earlier else "", self.interval)
 
 
 def _name_sequence(names):

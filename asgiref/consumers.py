@@ -46,6 +46,11 @@ class Consumers(object):
         self._stopping.clear()
         self._threads.extend(start_daemon_threads(self._serve, threads, "asgiref consumer"))
 
+    @property
+    def threads(self):
+        """The threads started and not stopped yet."""
+        return list(self._threads)
+
     def stop(self, timeout=STOP_TIMEOUT):
         """
         Stop taking messages; wait up to ``timeout`` seconds in all for the

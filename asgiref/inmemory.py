@@ -5,13 +5,14 @@ instance that every ASGI program in one process can share.
 from __future__ import unicode_literals
 
 import heapq
+import logging
 import threading
 from collections import OrderedDict, deque
 
 import six
 
 from .base_layer import (
-    BaseChannelLayer, InvalidArgument, check_positive_int, check_positive_number, random_name_part,
+    BaseChannelLayer, GroupSends, InvalidArgument, check_positive_int, check_positive_number, random_name_part,
 )
 # Expiry must not jump with the wall clock: the package's one monotonic clock.
 from .bridge.layer_calls import clock as _clock
@@ -109,6 +110,8 @@ class ChannelLayer(_AsyncReceive, TwistedReceive, BaseChannelLayer):
         self._receivable = {}
         self._sent = 0
         self._full = 0
+        #: Group sends, reported (members that missed one are logged at WARNING).
+        self.group_sends = GroupSends(logging.getLogger(__name__))
         self._empty()
 
     def _empty(self):
@@ -214,7 +217,8 @@ class ChannelLayer(_AsyncReceive, TwistedReceive, BaseChannelLayer):
     def send_group(self, group, message):
         """
         Send a copy of ``message`` to every channel in ``group``. A member at
-        capacity misses it (counted as ChannelFull in the statistics); only
+        capacity misses it (counted as ChannelFull in the statistics, and
+        logged at WARNING at most once per group per minute); only
         MessageTooLarge or TypeError is raised, before anything is sent.
         """
         self.valid_group_name(group)
@@ -231,9 +235,13 @@ class ChannelLayer(_AsyncReceive, TwistedReceive, BaseChannelLayer):
             now = self._reclaim()
             handed = [self._put(name, channel, copy, capacity, now)
                       for (name, channel), copy, capacity in zip(targets, copies, capacities)]
-        for waiter in handed:
-            if waiter is not None and waiter is not _FULL:
+        dropped = []
+        for waiter, (_, channel) in zip(handed, targets):
+            if waiter is _FULL:
+                dropped.append(channel)
+            elif waiter is not None:
                 self._ring(waiter)
+        self.group_sends.sent(group, len(handed) - len(dropped), dropped)
 
     # The flush extension.
 
@@ -282,6 +290,21 @@ class ChannelLayer(_AsyncReceive, TwistedReceive, BaseChannelLayer):
                 "messages_max_age": now - queue[0][0] if queue else 0,
                 "channel_full_count": queue.full,
             }
+
+    def overview(self):
+        """
+        What waits in the layer now, for ``asgiref stats``: ``{"channels":
+        [[name, messages waiting, capacity], ...], "groups": [[group,
+        members], ...]}``, channels with nothing waiting left out; the
+        channels behind one process-specific prefix count together, under
+        it (``name!``). Messages and memberships that expired are counted
+        until the layer's reclaim reaches them.
+        """
+        with self._lock:
+            self._reclaim()
+            waiting = [(name, len(queue)) for name, queue in self._queues.items() if queue]
+            groups = [[group, len(members)] for group, members in self._groups.items() if members]
+        return {"channels": [[name, count, self.get_capacity(name)] for name, count in waiting], "groups": groups}
 
     def _queue_name(self, channel):
         """The queue name of a channel name send may use, once checked (TypeError if it is bad)."""

@@ -55,7 +55,8 @@ def start(kind, port, arguments=None, stderr=subprocess.DEVNULL):
     Run a server (``arguments``, or the ``kind`` server's command), its stderr
     to ``stderr``, and wait until ``port`` answers.
     """
-    environment = dict(os.environ, PYTHONPATH=ROOT)
+    # This checkout first, then whatever PYTHONPATH already holds.
+    environment = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [ROOT, os.environ.get("PYTHONPATH")])))
     process = subprocess.Popen(arguments or command(kind, port), cwd=HERE, env=environment,
                                stdout=subprocess.DEVNULL, stderr=stderr)
     deadline = time.time() + 30

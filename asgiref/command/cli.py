@@ -36,9 +36,10 @@ from ..consumers import Consumers
 from ..inmemory import ChannelLayer
 from ..redis.urls import CLUSTER_URL_SCHEMES, URL_SCHEMES, check_url, redacted
 from ..wsgi import AsgiToWsgiAdapter, WsgiToAsgiAdapter
-from . import log_output
+from . import log_output, stats
 from .demo import DemoApplication, layer_name
 from .demo_live import PATH as LIVE_PATH, LiveStatistics
+from .monitoring import Monitoring, address as metrics_address
 
 _SIZE_SUFFIXES = {"k": 1024, "m": 1024 ** 2, "g": 1024 ** 3}
 _INFINITY = float("inf")
@@ -75,7 +76,8 @@ def main(argv=None):
 
 
 def serve(arguments):
-    layer = _layer(arguments)
+    monitor = _monitoring(arguments)
+    layer = _layer(arguments, monitor=monitor)
     server_name = _server_name(arguments, layer)
     routes = _routes(arguments.consumers) if arguments.consumers else {}
     live = None
@@ -88,11 +90,12 @@ def serve(arguments):
             raise UsageError("--consumers-on-loop needs --consumers and --server uvicorn")
         on_loop = Consumers(routes, layer)
     started = _thread_pools(arguments.app, layer, routes, live and LIVE_PATH, consumers=on_loop is None)
-    server = _http_server(layer, arguments, server_name, on_loop)
+    server = _http_server(layer, arguments, server_name, on_loop, monitor)
     for workers in started:
         workers.start(arguments.workers)
     if live is not None:
         live.start()
+    _start_monitoring(monitor, started)
     _on_stop_signal(server.stop)
     _announce("serving %s at %s (%s) over %s with %d worker threads", _app_name(arguments), server.url,
               server_name, layer_name(layer), arguments.workers)
@@ -102,25 +105,31 @@ def serve(arguments):
     # One --timeout for the whole stop: the workers get what the drain left.
     finished = [workers.stop(timeout=server.drain_time_left()) is not False for workers in started]
     _report_stop(all(finished) and drained, arguments.timeout)
+    _stop_monitoring(monitor)
     return 0
 
 
 def interface(arguments):
-    layer = _layer(arguments, cross_process=True)
+    monitor = _monitoring(arguments)
+    layer = _layer(arguments, cross_process=True, monitor=monitor)
     server_name = _server_name(arguments, layer)
-    server = _http_server(layer, arguments, server_name)
+    server = _http_server(layer, arguments, server_name, monitor=monitor)
+    _start_monitoring(monitor)
     _on_stop_signal(server.stop)
     _announce("interface at %s (%s), sending requests over %s", server.url, server_name, layer_name(layer))
     _report_stop(server.serve(drain_timeout=arguments.timeout), arguments.timeout)
+    _stop_monitoring(monitor)
     return 0
 
 
 def worker(arguments):
-    layer = _layer(arguments, cross_process=True)
+    monitor = _monitoring(arguments)
+    layer = _layer(arguments, cross_process=True, monitor=monitor)
     routes = _routes(arguments.consumers) if arguments.consumers else {}
     started = _thread_pools(arguments.app, layer, routes)
     for workers in started:
         workers.start(arguments.workers)
+    _start_monitoring(monitor, started)
     stop = threading.Event()
     _on_stop_signal(stop.set)
     _announce("worker serving %s from %s with %d worker threads", _app_name(arguments), layer_name(layer),
@@ -132,6 +141,7 @@ def worker(arguments):
     deadline = clock() + arguments.timeout
     finished = [workers.stop(timeout=max(0, deadline - clock())) is not False for workers in started]
     _report_stop(all(finished), arguments.timeout)
+    _stop_monitoring(monitor)
     return 0
 
 
@@ -221,9 +231,16 @@ def _parser():
                          help="keyword argument for the layer's class (the Redis layer's for a URL), e.g. "
                               "prefix=myapp: or capacity=200; VALUE is read as a Python literal if it is one, "
                               "else as text; repeatable")
+        sub.add_argument("--metrics", type=metrics_address, metavar="HOST:PORT",
+                         help="serve this process's Prometheus metrics at http://HOST:PORT/metrics, with "
+                              "/healthz (200 while the layer answers a ping within 1 s, else 503) and /livez "
+                              "(200 while its loops and threads run)%s; needs the metrics extra"
+                              % (", and what waits in an in-memory layer at /stats (asgiref stats)"
+                                 if name == "serve" else ""))
         sub.add_argument("--log-level", type=_log_level, default="INFO",
                          help="DEBUG, INFO (one access-log line per request), WARNING or ERROR "
                               "(default: %(default)s)")
+    stats.add_command(commands, _option, _stats)
     return parser
 
 
@@ -343,10 +360,11 @@ def _application(reference, layer, live_path=None):
     return application
 
 
-def _layer(arguments, cross_process=False):
+def _layer(arguments, cross_process=False, monitor=None):
     """
     The layer ``--layer`` names, built with the ``--layer-option`` values;
-    one with a ``ping`` must answer it (Unreachable if it does not).
+    one with a ``ping`` must answer it (Unreachable if it does not). With
+    ``monitor`` (``--metrics``), its calls are counted.
     """
     options = dict(arguments.layer_option)
     reference = shown = arguments.layer
@@ -391,6 +409,9 @@ def _layer(arguments, cross_process=False):
         raise UsageError("asgiref %s needs a layer other processes can reach; the in-memory layer lives in one "
                          "process (use asgiref serve, or --layer)" % arguments.command_name)
     _reach(layer)
+    if monitor is not None:
+        monitor.layer(layer)
+        _bind_metrics(monitor, arguments)
     return layer
 
 
@@ -438,10 +459,11 @@ def _uvicorn_runs():
     return True
 
 
-def _http_server(layer, arguments, server_name, consumers=None):
+def _http_server(layer, arguments, server_name, consumers=None, monitor=None):
     """
     The front: uvicorn with the ASGI 3 front (and ``consumers`` on its
-    loop), or waitress with the WSGI front, with the same options.
+    loop), or waitress with the WSGI front, with the same options; its
+    requests counted by ``monitor`` (``--metrics``).
     """
     where = dict(host=arguments.host, port=arguments.port, unix_socket=arguments.unix_socket,
                  connection_limit=arguments.connection_limit, channel_timeout=arguments.channel_timeout)
@@ -451,10 +473,14 @@ def _http_server(layer, arguments, server_name, consumers=None):
             from .uvicorn_server import UvicornServer
             front = ChannelLayerApplication(layer, response_timeout=arguments.timeout,
                                             max_body_size=arguments.max_body, consumers=consumers)
-            return UvicornServer(front, **where)
+            return UvicornServer(monitor.asgi3_front(front) if monitor else front, **where)
         from .waitress_server import HttpServer
         front = WsgiToAsgiAdapter(layer, response_timeout=arguments.timeout, max_body_size=arguments.max_body)
-        return HttpServer(front, threads=arguments.threads, max_body_size=arguments.max_body, **where)
+        server = HttpServer(monitor.wsgi_front(front) if monitor else front, threads=arguments.threads,
+                            max_body_size=arguments.max_body, **where)
+        if monitor is not None:
+            monitor.http_server(server)
+        return server
     except ImportError as error:
         raise UsageError(error)
     except (OSError, IOError) as error:
@@ -462,6 +488,54 @@ def _http_server(layer, arguments, server_name, consumers=None):
         if arguments.unix_socket:
             raise UsageError("cannot listen on %s: %s" % (arguments.unix_socket, reason))
         raise UsageError("cannot listen on %s port %d: %s" % (arguments.host, arguments.port, reason))
+
+
+def _monitoring(arguments):
+    """The process's metrics with ``--metrics`` (UsageError without the metrics extra), else None."""
+    if arguments.metrics is None:
+        return None
+    try:
+        return Monitoring(*arguments.metrics)
+    except ImportError as error:
+        raise UsageError(error)
+
+
+def _bind_metrics(monitor, arguments):
+    """Take the --metrics port before anything starts (UsageError if it cannot)."""
+    try:
+        monitor.bind()
+    except (OSError, IOError) as error:
+        host, port = arguments.metrics
+        reason = getattr(error, "strerror", None) or error
+        raise UsageError("--metrics: cannot listen on %s port %d: %s" % (host, port, reason))
+
+
+def _start_monitoring(monitor, pools=()):
+    """Count the busy and idle threads of ``pools`` and serve the metrics port."""
+    if monitor is None:
+        return
+    monitor.workers(pools)
+    url = monitor.start()
+    _announce("metrics, health and liveness: %smetrics, /healthz, /livez%s", url,
+              ", /stats" if monitor.has_stats else "")
+
+
+def _stop_monitoring(monitor):
+    if monitor is not None:
+        monitor.stop()
+
+
+def _stats(arguments):
+    """``asgiref stats``: what waits in the layer, from the server (Redis) or a serve process's --metrics port."""
+    if arguments.layer.startswith(stats.HTTP_SCHEMES):
+        return stats.run(arguments, stats.endpoint_reader(arguments.layer))
+    arguments.command_name = "stats"
+    layer = _layer(arguments)
+    reader = stats.layer_reader(layer)
+    if reader is None:
+        raise UsageError("asgiref stats reads a Redis layer (redis://...) or a serve process's --metrics port "
+                         "(http://HOST:PORT); %s is neither" % layer_name(layer))
+    return stats.run(arguments, reader)
 
 
 # Running.

@@ -59,6 +59,8 @@ class HttpServer(object):
         self._server.adj.connection_limit = connection_limit + len(self._server._map)
         self._stopping = threading.Event()
         self._deadline = None
+        #: When the server's loop last began a round (a ``clock()`` time; None before it runs): its heartbeat.
+        self.last_round = None
         self.host = host
         self.unix_socket = unix_socket
         self.port = None if unix_socket else int(self._server.effective_port)
@@ -111,6 +113,7 @@ class HttpServer(object):
         return max(0.0, self._deadline - clock())
 
     def _loop_once(self):
+        self.last_round = clock()
         self._wasyncore.loop(timeout=0.5, map=self._server._map, count=1)
 
     def _busy(self):

@@ -15,13 +15,14 @@ from __future__ import absolute_import, unicode_literals
 
 import collections
 import itertools
+import logging
 import math
 import threading
 import time
 
 import six
 
-from ..base_layer import BaseChannelLayer, check_positive_int, check_positive_number, random_name_part
+from ..base_layer import BaseChannelLayer, GroupSends, check_positive_int, check_positive_number, random_name_part
 from ..bridge.layer_calls import clock
 from . import wire
 from .connection import RedisUnavailable, Script, Server, check_tls_keywords, connection_pool, pack_arguments, \
@@ -130,6 +131,8 @@ class RedisChannelLayer(BaseChannelLayer):
         # Messages a receive took beyond its first, per list key: {key: deque of (time taken, content)}.
         self._prefetched = {}
         self._prefetch_lock = threading.Lock()
+        #: Group sends, reported (members that missed one are logged at WARNING).
+        self.group_sends = GroupSends(logging.getLogger(__name__))
 
     def _connection_kwargs(self, connection_kwargs):
         kwargs = dict(connection_kwargs or {})
@@ -422,7 +425,8 @@ class RedisChannelLayer(BaseChannelLayer):
         """
         Send ``message`` to every channel in ``group``, one round trip per
         server after reading the members. A full member misses it (counted
-        as ChannelFull); nothing raises ChannelFull.
+        as ChannelFull, and logged at WARNING at most once per group per
+        minute); nothing raises ChannelFull.
         """
         self.valid_group_name(group)
         message = self._checked(message)
@@ -447,13 +451,19 @@ class RedisChannelLayer(BaseChannelLayer):
                 payload = None
             batch = batches.get(index)
             if batch is None:
-                batch = batches[index] = ([], [shared], [])
+                batch = batches[index] = ([], [shared], [], [])
             batch[0].extend((message_key, self.prefix + name))
             if payload is not None:
                 batch[1].append(payload)
             batch[2].extend((self.get_capacity(name), len(batch[1]) if payload is not None else 1))
-        for index, (batch_keys, payloads, per_message) in batches.items():
-            self._servers[index].run(SEND, batch_keys, self._send_arguments(payloads, per_message), retry=False)
+            batch[3].append(channel)
+        dropped = []
+        for index, (batch_keys, payloads, per_message, channels) in batches.items():
+            # The script's reply is 1 for each member it stored the message for, 0 for a full one.
+            stored = self._servers[index].run(SEND, batch_keys, self._send_arguments(payloads, per_message),
+                                              retry=False)
+            dropped.extend(channel for channel, kept in zip(channels, stored) if not kept)
+        self.group_sends.sent(group, len(members) - len(dropped), dropped)
 
     # The flush extension.
 

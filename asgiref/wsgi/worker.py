@@ -83,6 +83,11 @@ class AsgiToWsgiAdapter(object):
         self._stopping.clear()
         self._threads.extend(start_daemon_threads(self._serve, threads, "asgiref worker"))
 
+    @property
+    def threads(self):
+        """The threads started and not stopped yet."""
+        return list(self._threads)
+
     def stop(self, timeout=STOP_TIMEOUT):
         """
         Stop taking requests; wait up to ``timeout`` seconds for those in

@@ -1,0 +1,157 @@
+"""
+What ``--metrics`` costs: ``asgiref serve`` (the in-memory layer) with and
+without it, side by side, in one run, on each HTTP server.
+
+Both serve benchmarks/hello_app.py; the metered one also counts every
+request, layer call and worker thread in its Prometheus registry (and
+serves them on a port nobody scrapes during the runs: a scrape every few
+seconds costs nothing measurable). Load comes from wrk on loopback, for a
+bounded time at each concurrency level; each side is measured ``--runs``
+times, interleaved, and its best run kept (on a shared machine the other
+runs are slowed by whatever else runs). Then, in this process, what the
+instruments add to one layer call and to one request through the WSGI
+front, with timeit: a figure the machine's load barely moves.
+
+    python benchmarks/metrics_cost.py [--seconds 5] [--runs 5] [--connections 8,32] [--servers waitress,uvicorn]
+
+Needs Linux, wrk (apt-get install wrk), the serve and metrics extras
+(pip install ".[serve,metrics]").
+"""
+from __future__ import print_function
+
+import argparse
+import sys
+import timeit
+
+from http_bridge import ROOT, THREADS, free_port, load, start
+from tables import print_table
+
+
+def command(server, port, metered):
+    arguments = [sys.executable, "-m", "asgiref", "serve", "hello_app:application", "--port", str(port),
+                 "--threads", str(THREADS), "--server", server, "--log-level", "WARNING"]
+    if metered:
+        arguments += ["--metrics", "127.0.0.1:%d" % free_port()]
+    return arguments
+
+
+def measure(server, levels, duration, runs):
+    """{(metered, connections): (req/s, p50, p99)}, the best of ``runs`` runs each."""
+    ports = {False: free_port(), True: free_port()}
+    processes = {}
+    results = {}
+    try:
+        # Started one by one inside the try, so one that fails to start leaves none running.
+        for metered, port in ports.items():
+            processes[metered] = start(server, port, command(server, port, metered))
+        for port in ports.values():
+            load(port, 8, 1)  # warm up
+        for connections in levels:
+            for run in range(runs):
+                # Each side goes first in every other round, so neither gains from the order.
+                for metered in ((False, True) if run % 2 == 0 else (True, False)):
+                    run = load(ports[metered], connections, duration)
+                    best = results.get((metered, connections))
+                    if best is None or run[0] > best[0]:
+                        results[(metered, connections)] = run
+    finally:
+        for process in processes.values():
+            process.terminate()
+            process.wait()
+    return results
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=5, help="length of each wrk run")
+    parser.add_argument("--connections", default="8,32", help="concurrency levels, comma separated")
+    parser.add_argument("--servers", default="waitress,uvicorn", help="HTTP servers, comma separated")
+    parser.add_argument("--runs", type=int, default=5, help="runs of each side at each level; the best is kept")
+    arguments = parser.parse_args()
+    levels = [int(level) for level in arguments.connections.split(",")]
+    rows = [("server", "connections", "req/s without", "req/s with --metrics", "ratio", "p99 without",
+             "p99 with", "p99 ratio")]
+    for server in arguments.servers.split(","):
+        results = measure(server, levels, arguments.seconds, arguments.runs)
+        for connections in levels:
+            plain, metered = results[(False, connections)], results[(True, connections)]
+            rows.append((server, str(connections), "%.0f" % plain[0], "%.0f" % metered[0],
+                         "%.3fx" % (metered[0] / plain[0]), "%.2f ms" % (plain[2] * 1e3),
+                         "%.2f ms" % (metered[2] * 1e3), "%.2fx" % (metered[2] / plain[2])))
+    print("Python %s, asgiref serve hello_app:application (in-memory layer, %d worker threads, waitress with %d "
+          "threads), wrk on loopback, %ds per run, best of %d interleaved runs"
+          % (sys.version.split()[0], 4, THREADS, arguments.seconds, arguments.runs))
+    print_table(rows)
+    print()
+    print_table([("in this process (timeit, best of 5)", "without", "with --metrics' instruments", "added")]
+                + [(what, "%.2f us" % plain, "%.2f us" % metered, "%.2f us" % (metered - plain))
+                   for what, plain, metered in added_costs()])
+
+
+def added_costs():
+    """(what, microseconds without, microseconds with the instruments) of a layer send and receive, and a request."""
+    sys.path.insert(0, ROOT)
+    from asgiref.inmemory import ChannelLayer
+    from asgiref.metrics import Metrics, WsgiFrontMetrics, instrument_layer
+
+    def best(function, number=20000):
+        return min(timeit.repeat(function, number=number, repeat=5)) / number * 1e6
+
+    def layer_round(layer):
+        def send_and_receive():
+            layer.send("work", {"n": 1})
+            layer.receive(["work"])
+        return send_and_receive
+
+    def request(application):
+        environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/"}
+
+        def one():
+            result = application(environ, lambda status, headers, exc_info=None: None)
+            if hasattr(result, "close"):
+                result.close()
+        return one
+
+    def hello(environ, start_response):
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"hello"]
+    metrics = Metrics()
+    costs = [("in-memory send + receive", best(layer_round(ChannelLayer())),
+              best(layer_round(instrument_layer(ChannelLayer(), metrics)))),
+             ("a WSGI request (middleware alone)", best(request(WsgiFrontMetrics(hello, metrics).application)),
+              best(request(WsgiFrontMetrics(hello, metrics))))]
+    costs.append(("an ASGI 3 request (middleware alone)",) + asgi3_request_costs(metrics))
+    return costs
+
+
+def asgi3_request_costs(metrics, number=20000):
+    """Microseconds per request of an ASGI 3 application that answers at once, without and with the middleware."""
+    import asyncio
+    from asgiref.metrics.asgi3_front import Asgi3FrontMetrics
+
+    async def hello(scope, receive, send):
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"hello"})
+
+    async def ignore(event):
+        pass
+
+    async def per_request(application):
+        best = None
+        for _ in range(5):
+            started = timeit.default_timer()
+            for _ in range(number):
+                await application({"type": "http"}, None, ignore)
+            took = (timeit.default_timer() - started) / number * 1e6
+            best = took if best is None else min(best, took)
+        return best
+    loop = asyncio.new_event_loop()
+    try:
+        return (loop.run_until_complete(per_request(hello)),
+                loop.run_until_complete(per_request(Asgi3FrontMetrics(hello, metrics))))
+    finally:
+        loop.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,74 @@
+"""
+instrument_layer: a layer's calls counted and timed on the instance, the
+layer still itself (its class, and the tracebacks that name it).
+"""
+from __future__ import absolute_import, unicode_literals
+
+import pytest
+
+from asgiref.bridge.layer_calls import failed_under
+from asgiref.inmemory import ChannelLayer
+from tests.metrics.scraping import value
+from tests.redis_servers import free_port, require_redis
+
+pytest.importorskip("prometheus_client")
+from asgiref.metrics import Metrics, instrument_layer  # noqa: E402 (only with prometheus_client)
+
+
+def samples(metrics):
+    return dict(((sample.name, tuple(sorted(sample.labels.items()))), sample.value)
+                for family in metrics.registry.collect() for sample in family.samples)
+
+
+def test_sends_receives_and_channel_full_are_counted_and_timed():
+    metrics = Metrics()
+    layer = instrument_layer(ChannelLayer(capacity=2), metrics)
+    assert isinstance(layer, ChannelLayer)
+    layer.send("work", {"n": 1})
+    layer.send("work", {"n": 2})
+    with pytest.raises(layer.ChannelFull):
+        layer.send("work", {"n": 3})
+    assert layer.receive(["work"])[1] == {"n": 1}
+    assert layer.receive(["nothing"]) == (None, None)
+    found = samples(metrics)
+    assert value(found, "asgiref_layer_messages_sent_total") == 2
+    assert value(found, "asgiref_layer_messages_received_total") == 1
+    assert value(found, "asgiref_layer_channel_full_total") == 1
+    # ChannelFull is the caller's to handle, not a failure of the layer.
+    assert value(found, "asgiref_layer_errors_total", call="send") == 0
+    assert value(found, "asgiref_layer_call_duration_seconds_count", call="send") == 3
+    assert value(found, "asgiref_layer_call_duration_seconds_count", call="receive") == 2
+
+
+def test_a_group_send_counts_the_members_it_reached_and_those_it_dropped():
+    metrics = Metrics()
+    layer = instrument_layer(ChannelLayer(capacity=1), metrics)
+    layer.send("full", {"n": 0})
+    for channel in ("full", "a", "b"):
+        layer.group_add("room", channel)
+    layer.send_group("room", {"n": 1})
+    found = samples(metrics)
+    assert value(found, "asgiref_layer_messages_sent_total") == 1 + 2
+    assert value(found, "asgiref_layer_channel_full_total") == 1
+    assert value(found, "asgiref_layer_call_duration_seconds_count", call="send_group") == 1
+
+
+def test_a_failing_layer_is_counted_as_an_error_and_still_named_in_its_traceback():
+    require_redis()
+    from asgiref.redis import RedisChannelLayer
+    metrics = Metrics()
+    nobody = "redis://127.0.0.1:%d/0" % free_port()
+    layer = instrument_layer(RedisChannelLayer(hosts=[nobody], max_message_size=100), metrics)
+    try:
+        layer.send("work", {"n": 1})
+    except Exception as error:
+        # The bridge tells a layer failing under an application by the layer in the traceback.
+        assert failed_under(layer, error)
+    else:
+        raise AssertionError("a send to a Redis nobody listens for worked")
+    # A message too large is the caller's error, not the layer's.
+    with pytest.raises(layer.MessageTooLarge):
+        layer.send("work", {"big": b"x" * 1000})
+    found = samples(metrics)
+    assert value(found, "asgiref_layer_errors_total", call="send") == 1
+    assert value(found, "asgiref_layer_messages_sent_total") == 0
