@@ -122,9 +122,9 @@ def test_a_blocked_receive_over_several_slots_wakes_on_a_send_over_tls():
 def test_a_blocked_receive_async_over_several_slots_wakes_on_a_send_over_tls():
     if six.PY2:
         pytest.skip("receive_async needs Python 3's asyncio")
+    layer = trusting_layer(receive_timeout=10)
     import asyncio
     from asgiref.redis import close_clients
-    layer = trusting_layer(receive_timeout=10)
     channels = names_on_every_master(tls_cluster()[0])
     sent = []
 
