@@ -3,7 +3,8 @@ A throwaway Redis Cluster for the cluster layer's tests: six
 ``redis-server --cluster-enabled yes`` nodes on free ports (three masters,
 three replicas, joined by ``redis-cli --cluster create``), nothing saved to
 disk, a short ``cluster-node-timeout`` so a replica takes over a killed
-master within seconds; killed at the end.
+master within seconds; killed at the end. Given tests/redis_tls.py's
+certificates, the nodes speak TLS only, to clients and to each other.
 """
 from __future__ import absolute_import, unicode_literals
 
@@ -11,6 +12,7 @@ import subprocess
 import time
 import unittest
 
+from tests import redis_tls
 from tests.redis_servers import RedisServer, executable, free_port, require_redis, skip_or_fail
 
 #: Milliseconds before the cluster calls a silent master failed and promotes its replica.
@@ -33,22 +35,33 @@ def require_cluster():
 
 
 class RedisCluster(object):
-    """Six nodes on 127.0.0.1, three masters with a replica each; ``urls`` names every node."""
+    """
+    Six nodes on 127.0.0.1, three masters with a replica each; ``urls``
+    names every node. With ``certificates`` (a redis_tls.Certificates),
+    every node is a redis_tls.TlsRedisServer showing their server
+    certificate, with TLS on the cluster bus and between replicas too.
+    """
 
-    def __init__(self, masters=3):
+    def __init__(self, masters=3, certificates=None):
         require_cluster()
         self.nodes = []
+        self.tls = certificates is not None
+        self.cli_arguments = redis_tls.cli_arguments(certificates) if self.tls else []
         try:
             for _ in range(masters * 2):
                 # The cluster bus gets a free port of its own (by default it is
                 # the client port + 10000, which may be taken or past 65535).
-                self.nodes.append(RedisServer(extra=[
-                    "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
-                    "--cluster-port", str(free_port()), "--cluster-node-timeout", str(NODE_TIMEOUT),
-                    # Replicas in sync at once, and free to take over whatever their lag.
-                    "--repl-diskless-sync-delay", "0", "--cluster-replica-validity-factor", "0"]))
+                extra = ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
+                         "--cluster-port", str(free_port()), "--cluster-node-timeout", str(NODE_TIMEOUT),
+                         # Replicas in sync at once, and free to take over whatever their lag.
+                         "--repl-diskless-sync-delay", "0", "--cluster-replica-validity-factor", "0"]
+                if self.tls:
+                    self.nodes.append(redis_tls.TlsRedisServer(
+                        certificates, extra=extra + ["--tls-cluster", "yes", "--tls-replication", "yes"]))
+                else:
+                    self.nodes.append(RedisServer(extra=extra))
             subprocess.check_output(
-                [executable("redis-cli"), "--cluster", "create"]
+                [executable("redis-cli")] + self.cli_arguments + ["--cluster", "create"]
                 + ["127.0.0.1:%d" % node.port for node in self.nodes]
                 + ["--cluster-replicas", "1", "--cluster-yes"], stderr=subprocess.STDOUT)
             self.wait_until_ok()
@@ -58,12 +71,13 @@ class RedisCluster(object):
 
     @property
     def urls(self):
-        return ["redis://127.0.0.1:%d/0" % node.port for node in self.nodes]
+        return [node.url for node in self.nodes]
 
     def cli(self, node, *arguments):
         """The text ``redis-cli`` prints for ``arguments`` sent to ``node`` (a RedisServer)."""
-        return subprocess.check_output(
-            [executable("redis-cli"), "-p", str(node.port)] + list(arguments)).decode("utf8").strip()
+        output = subprocess.check_output(
+            [executable("redis-cli")] + self.cli_arguments + ["-p", str(node.port)] + list(arguments))
+        return output.decode("utf8").strip()
 
     def alive(self):
         return [node for node in self.nodes if node.process.poll() is None]
@@ -76,6 +90,15 @@ class RedisCluster(object):
             if "master" in line.split()[2]:
                 found.append(node)
         return found
+
+    def serves(self, node, number):
+        """Whether ``node`` serves hash slot ``number`` now (the slot ranges of its own CLUSTER NODES line)."""
+        line = [entry for entry in self.cli(node, "CLUSTER", "NODES").splitlines() if "myself" in entry][0]
+        for part in line.split()[8:]:
+            start, _, end = part.partition("-")
+            if part[0].isdigit() and int(start) <= number <= int(end or start):
+                return True
+        return False
 
     def wait_until_ok(self, timeout=30):
         """

@@ -95,6 +95,11 @@ class TlsRedisServer(RedisServer):
         return "rediss://127.0.0.1:%d/0" % self.port
 
 
+def cli_arguments(certificates):
+    """What ``redis-cli`` needs to reach a server of these ``certificates`` over TLS, trusting their CA."""
+    return ["--tls", "--cacert", certificates.ca]
+
+
 def _key():
     from cryptography.hazmat.backends import default_backend
     from cryptography.hazmat.primitives.asymmetric import ec
