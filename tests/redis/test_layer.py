@@ -579,11 +579,19 @@ def test_threads_that_come_and_go_hand_their_connections_on(server):
             layer.send("threads.many", {"n": number})
         except Exception as error:
             failures.append(error)
+    spares = layer._servers[0]._spares
     # More threads in turn than redis-py 8's pool makes connections (100).
     for number in range(150):
         thread = threading.Thread(target=send_once, args=(number,))
         thread.start()
         thread.join()
+        # join() returns before the interpreter frees the thread's locals
+        # (on Python 2 a little later), which is when its connection joins
+        # the spares: the next thread is started once it has.
+        deadline = time.time() + 5
+        while not spares and time.time() < deadline:
+            time.sleep(0.001)
+        assert spares, "thread %d ended and its connection was not handed on" % number
     assert failures == []
     assert [layer.receive(["threads.many"])[1]["n"] for _ in range(150)] == list(range(150))
     # One connection went from thread to thread; this one's is the second.
