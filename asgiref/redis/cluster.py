@@ -29,8 +29,8 @@ from redis.exceptions import ConnectionError, NoScriptError, RedisError, Respons
 
 from ..base_layer import check_positive_number
 from ..bridge.layer_calls import clock
-from . import cluster_wire, wire
-from .connection import RedisUnavailable, Script, Server, _reason, pack_arguments, packed_command, packed_script_call
+from . import cluster_fanout, cluster_wire, wire
+from .connection import RedisUnavailable, Script, Server, _reason, pack_arguments
 from .layer import _PLANS_KEPT, CAPACITY, EXPIRY, GROUP_EXPIRY, PING_TIMEOUT, PREFETCH, PREFIX, STATS_PREFIX
 from .layer import RedisChannelLayer, _perform, _timeout
 from .receive_plan import Command, Done, Pause
@@ -108,6 +108,8 @@ class RedisClusterChannelLayer(RedisChannelLayer):
         # A Server per master, by node name, for the scripts' straight path.
         self._masters = {}
         self._send_keys = {}
+        # A group member's packed send pieces (cluster_fanout.Member), by channel.
+        self._members = {}
         super(RedisClusterChannelLayer, self).__init__(
             expiry=expiry,
             hosts=hosts,
@@ -379,8 +381,9 @@ class RedisClusterChannelLayer(RedisChannelLayer):
     def send_group(self, group, message):
         """
         Send ``message`` to every channel in ``group``: after reading the
-        members, one round trip per node, a send script per member. A full
-        member misses it (counted as ChannelFull); nothing raises ChannelFull.
+        members, one round trip per node, a send script per member, every
+        node's written before any node's replies are read. A full member
+        misses it (counted as ChannelFull); nothing raises ChannelFull.
         """
         self.valid_group_name(group)
         message = self._checked(message)
@@ -388,7 +391,8 @@ class RedisClusterChannelLayer(RedisChannelLayer):
         if not members:
             return
         shared = self.codec.encode(message)
-        calls = []
+        fanout = cluster_fanout.Fanout(self, SEND, len(members))
+        pieces = self._members
         for channel in members:
             if "!" in channel:
                 name = self.non_local_name(channel)
@@ -397,44 +401,13 @@ class RedisClusterChannelLayer(RedisChannelLayer):
                 payload = self.codec.encode(own)
             else:
                 name, payload = channel, shared
-            calls.append(self._send_call(name, payload, self.get_capacity(name)))
-        self.pipeline(SEND, calls)
-
-    def pipeline(self, script, calls):
-        """
-        Run ``script`` once per ``(keys, arguments)`` of ``calls``, in one
-        round trip per master: each master's calls written at once on this
-        thread's connection to it. Those that fail there (MOVED, ASK, a lost
-        connection) run again through redis-py's cluster pipeline, which
-        follows redirections; the send script stores a message once however
-        often it runs. Their replies; RedisUnavailable if any could not run.
-        """
-        client = self.cluster()
-        replies = [None] * len(calls)
-        by_master = collections.OrderedDict()
-        again = []
-        for index, (keys, _) in enumerate(calls):
-            server = self._master_of(client, keys[0])
-            if server is None:
-                again.append(index)
-            else:
-                by_master.setdefault(server, []).append(index)
-        for server, indexes in by_master.items():
-            try:
-                written = _write_all(server, [packed_script_call(script, calls[index][0], calls[index][1])
-                                              for index in indexes], script)
-            except RedisUnavailable:
-                again.extend(indexes)
-                continue
-            for index, reply in zip(indexes, written):
-                if isinstance(reply, ResponseError):
-                    again.append(index)
-                else:
-                    replies[index] = reply
-        if again:
-            for index, reply in zip(again, self._through_client(client, script, [calls[index] for index in again])):
-                replies[index] = reply
-        return replies
+            piece = pieces.get(name)
+            if piece is None:
+                if len(pieces) >= cluster_fanout.PIECES_KEPT:
+                    pieces.clear()
+                piece = pieces[name] = cluster_fanout.member(self.layout, SEND, name)
+            fanout.add(piece, payload, self.get_capacity(name))
+        fanout.run()
 
     def _through_client(self, client, script, calls):
         try:
@@ -571,44 +544,6 @@ class RedisClusterChannelLayer(RedisChannelLayer):
         if index != 0:
             raise ValueError("a Redis Cluster layer has one client, index 0, not %r" % (index,))
         return self.cluster()
-
-
-def _write_all(server, commands, script):
-    """
-    The replies to ``commands`` (packed script calls of ``script``), written
-    at once to ``server`` on this thread's connection; an error reply is its
-    ResponseError. A node that lost the script gets it and runs those again.
-    """
-    connection = server.connection()
-    try:
-        if connection._sock is None:
-            connection.connect()
-        replies = _round_trip(connection, commands)
-        unloaded = [index for index, reply in enumerate(replies) if isinstance(reply, NoScriptError)]
-        if unloaded:
-            # Those did not run: load the script, then run them.
-            load = packed_command((b"SCRIPT", b"LOAD", script.source))
-            for index, reply in zip(unloaded, _round_trip(connection, [load] + [commands[i] for i in unloaded])[1:]):
-                replies[index] = reply
-        return replies
-    except _FAILURES as error:
-        connection.disconnect()
-        raise server.unavailable(error)
-    except BaseException:
-        # Interrupted mid-call: a reply left unread would answer the next command.
-        connection.disconnect()
-        raise
-
-
-def _round_trip(connection, commands):
-    connection.send_packed_command(commands)
-    replies = []
-    for _ in commands:
-        try:
-            replies.append(connection.read_response())
-        except ResponseError as error:
-            replies.append(error)
-    return replies
 
 
 def _hash_tag(key):
