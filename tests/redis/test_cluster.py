@@ -213,6 +213,20 @@ def test_send_group_reaches_members_on_every_master_and_process(layer):
     assert layer.global_statistics()["messages_count"] == len(members)
 
 
+def test_a_send_group_over_connections_the_masters_dropped_reaches_each_member_once(layer):
+    members = names_in_other_slots(30, "dropped")
+    for member in members:
+        layer.group_add("dropped", member)
+    layer.send_group("dropped", {"n": 1})
+    assert [layer.receive([member]) for member in members] == [(member, {"n": 1}) for member in members]
+    for node in cluster().alive():
+        # Every client's connection closed by the server, the layer's own to each master included.
+        cluster().cli(node, "CLIENT", "KILL", "TYPE", "normal")
+    layer.send_group("dropped", {"n": 2})
+    assert [layer.receive([member]) for member in members] == [(member, {"n": 2}) for member in members]
+    assert [layer.receive([member]) for member in members] == [(None, None)] * len(members)
+
+
 def test_global_statistics_add_up_every_slot(layer):
     names = names_in_other_slots(10, "counted")
     for name in names:
