@@ -15,8 +15,8 @@ from redis.exceptions import NoScriptError, ResponseError
 from . import wire
 from .connection import RedisUnavailable, pack_arguments, packed_command
 
-#: Members whose packed pieces a layer keeps; past it they are worked out again.
-PIECES_KEPT = 100000
+#: Members whose packed pieces a layer keeps (under a kilobyte each); past it they are worked out again.
+PIECES_KEPT = 10000
 
 # A message key's random part: 16 bytes as 32 hex digits.
 _DIGITS = 32
