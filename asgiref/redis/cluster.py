@@ -108,7 +108,7 @@ class RedisClusterChannelLayer(RedisChannelLayer):
         # A Server per master, by node name, for the scripts' straight path.
         self._masters = {}
         self._send_keys = {}
-        # A group member's packed send pieces (cluster_fanout.Member), by channel.
+        # A channel's packed send pieces (cluster_fanout.Member), by the name its keys are filed under.
         self._members = {}
         super(RedisClusterChannelLayer, self).__init__(
             expiry=expiry,
@@ -175,6 +175,9 @@ class RedisClusterChannelLayer(RedisChannelLayer):
                 return server.run(script, keys, arguments, retry=False, packed_keys=pack_arguments(keys))
             except (RedisUnavailable, ResponseError):
                 pass
+        return self._run_through_client(client, script, keys, arguments)
+
+    def _run_through_client(self, client, script, keys, arguments):
         arguments = list(keys) + list(arguments)
         try:
             try:
@@ -211,20 +214,48 @@ class RedisClusterChannelLayer(RedisChannelLayer):
         a bad name or value, RedisUnavailable when the cluster cannot be
         reached (the message may then be lost, never stored twice).
         """
-        keys, arguments, capacity = self.send_plan(channel, message)
-        self.check_stored(self.run(SEND, keys, arguments), channel, capacity)
+        name, payload, capacity = self._send_parts(channel, message)
+        piece = self._member(name)
+        digits = cluster_fanout.message_key_digits(1)
+        client = self.cluster()
+        server = self._master_of(client, piece.list_key)
+        stored = None
+        if server is not None:
+            try:
+                stored = server.execute(piece.head + digits + piece.tail + cluster_fanout.packed_arguments(
+                    self, payload, capacity), retry=False, script=SEND)
+            except (RedisUnavailable, ResponseError):
+                server = None
+        if server is None:
+            # The same message key: a send that did run on the master stores nothing more.
+            keys, arguments = cluster_fanout.send_call(self, piece, digits, payload, capacity)
+            stored = self._run_through_client(client, SEND, keys, arguments)
+        self.check_stored(stored, channel, capacity)
 
     def send_plan(self, channel, message):
         """``(keys, arguments, capacity)`` of the send script that stores ``message`` on ``channel``."""
+        name, payload, capacity = self._send_parts(channel, message)
+        keys, arguments = self._send_call(name, payload, capacity)
+        return keys, arguments, capacity
+
+    def _send_parts(self, channel, message):
+        """The name ``channel``'s keys are filed under, ``message`` checked and encoded, and its capacity."""
         self.valid_channel_name(channel)
         message = self._checked(message)
         name = channel
         if "!" in channel:
             message[wire.CHANNEL_FIELD] = channel
             name = self.non_local_name(channel)
-        capacity = self.get_capacity(name)
-        keys, arguments = self._send_call(name, self.codec.encode(message), capacity)
-        return keys, arguments, capacity
+        return name, self.codec.encode(message), self.get_capacity(name)
+
+    def _member(self, name):
+        """The packed send pieces (cluster_fanout.Member) of the channel filed under ``name``."""
+        piece = self._members.get(name)
+        if piece is None:
+            if len(self._members) >= cluster_fanout.PIECES_KEPT:
+                self._members.clear()
+            piece = self._members[name] = cluster_fanout.member(self.layout, SEND, name)
+        return piece
 
     def _send_call(self, name, payload, capacity):
         layout = self.layout
@@ -392,7 +423,6 @@ class RedisClusterChannelLayer(RedisChannelLayer):
             return
         shared = self.codec.encode(message)
         fanout = cluster_fanout.Fanout(self, SEND, len(members))
-        pieces = self._members
         for channel in members:
             if "!" in channel:
                 name = self.non_local_name(channel)
@@ -401,12 +431,7 @@ class RedisClusterChannelLayer(RedisChannelLayer):
                 payload = self.codec.encode(own)
             else:
                 name, payload = channel, shared
-            piece = pieces.get(name)
-            if piece is None:
-                if len(pieces) >= cluster_fanout.PIECES_KEPT:
-                    pieces.clear()
-                piece = pieces[name] = cluster_fanout.member(self.layout, SEND, name)
-            fanout.add(piece, payload, self.get_capacity(name))
+            fanout.add(self._member(name), payload, self.get_capacity(name))
         fanout.run()
 
     def _through_client(self, client, script, calls):

@@ -41,6 +41,23 @@ def member(layout, script, name):
     return Member(name, list_key, head, b"\r\n" + pack_arguments(counters))
 
 
+def send_arguments(layer, payload, capacity):
+    """The send script's arguments for ``payload`` (encoded) on a channel of ``capacity``."""
+    return (payload, capacity, layer._expiry_ms, wire.CHANNEL_STATISTICS_EXPIRY, wire.GLOBAL_STATISTICS_EXPIRY)
+
+
+def packed_arguments(layer, payload, capacity):
+    """:func:`send_arguments` as Redis receives them."""
+    return pack_arguments(send_arguments(layer, payload, capacity))
+
+
+def send_call(layer, piece, digits, payload, capacity):
+    """The ``(keys, arguments)`` of a send to ``piece``'s channel with message key ``digits``, unpacked."""
+    layout = layer.layout
+    keys = [piece.list_key, layout.message_keys(piece.name, 1)[0][:-_DIGITS] + digits.decode("ascii")]
+    return keys + layout.counters(piece.name), list(send_arguments(layer, payload, capacity))
+
+
 def message_key_digits(count):
     """``count`` fresh random parts of message keys (bytes), as ``wire.message_keys`` makes them."""
     return binascii.hexlify(os.urandom(16 * count))
@@ -65,19 +82,14 @@ class Fanout(object):
         """Send ``payload`` (encoded) to the member of ``piece`` (a :class:`Member`), of ``capacity``."""
         arguments = self._arguments.get((payload, capacity))
         if arguments is None:
-            arguments = self._arguments[(payload, capacity)] = pack_arguments((
-                payload, capacity, self.layer._expiry_ms, wire.CHANNEL_STATISTICS_EXPIRY,
-                wire.GLOBAL_STATISTICS_EXPIRY))
+            arguments = self._arguments[(payload, capacity)] = packed_arguments(self.layer, payload, capacity)
         start = _DIGITS * len(self.sends)
         self.sends.append((piece, self.digits[start:start + _DIGITS], payload, capacity, arguments))
 
     def call(self, index):
         """The ``(keys, arguments)`` of send ``index``, for redis-py's cluster client."""
         piece, digits, payload, capacity, _ = self.sends[index]
-        layout = self.layer.layout
-        keys = [piece.list_key, layout.message_keys(piece.name, 1)[0][:-_DIGITS] + digits.decode("ascii")]
-        return keys + layout.counters(piece.name), [payload, capacity, self.layer._expiry_ms,
-                                                    wire.CHANNEL_STATISTICS_EXPIRY, wire.GLOBAL_STATISTICS_EXPIRY]
+        return send_call(self.layer, piece, digits, payload, capacity)
 
     def run(self):
         """Every send's reply (1 stored, 0 full); RedisUnavailable if one could not run."""
