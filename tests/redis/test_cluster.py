@@ -341,6 +341,18 @@ def test_a_slot_moved_to_another_master_is_followed_with_its_messages(layer):
         (member, {"n": 4}) for member in [name] + others]
 
 
+def test_a_send_through_a_stale_slot_map_follows_moved_and_stores_once(layer):
+    name = names_in_other_slots(1, "stale")[0]
+    client = layer.cluster()
+    owner = client.get_node_from_key(layer.layout.channel_list(name))
+    # The layer's map names a master that does not serve the slot: it answers MOVED.
+    client.nodes_manager.slots_cache[slot(name)] = [
+        node for node in client.get_primaries() if node.name != owner.name][:1]
+    layer.send(name, {"n": 1})
+    assert layer.receive([name]) == (name, {"n": 1})
+    assert layer.receive([name]) == (None, None)
+
+
 # Failover: a master killed under traffic.
 
 def test_a_master_killed_under_traffic_is_replaced_and_the_same_layer_serves_again():
