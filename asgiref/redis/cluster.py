@@ -29,8 +29,8 @@ from redis.exceptions import ConnectionError, NoScriptError, RedisError, Respons
 
 from ..base_layer import check_positive_number
 from ..bridge.layer_calls import clock
-from . import cluster_wire, wire
-from .connection import RedisUnavailable, Script, Server, _reason, pack_arguments, packed_command, packed_script_call
+from . import cluster_fanout, cluster_wire, wire
+from .connection import RedisUnavailable, Script, Server, _reason, pack_arguments
 from .layer import _PLANS_KEPT, CAPACITY, EXPIRY, GROUP_EXPIRY, PING_TIMEOUT, PREFETCH, PREFIX, STATS_PREFIX
 from .layer import RedisChannelLayer, _perform, _timeout
 from .receive_plan import Command, Done, Pause
@@ -108,6 +108,8 @@ class RedisClusterChannelLayer(RedisChannelLayer):
         # A Server per master, by node name, for the scripts' straight path.
         self._masters = {}
         self._send_keys = {}
+        # A channel's packed send pieces (cluster_fanout.Member), by the name its keys are filed under.
+        self._members = {}
         super(RedisClusterChannelLayer, self).__init__(
             expiry=expiry,
             hosts=hosts,
@@ -173,6 +175,9 @@ class RedisClusterChannelLayer(RedisChannelLayer):
                 return server.run(script, keys, arguments, retry=False, packed_keys=pack_arguments(keys))
             except (RedisUnavailable, ResponseError):
                 pass
+        return self._run_through_client(client, script, keys, arguments)
+
+    def _run_through_client(self, client, script, keys, arguments):
         arguments = list(keys) + list(arguments)
         try:
             try:
@@ -209,20 +214,48 @@ class RedisClusterChannelLayer(RedisChannelLayer):
         a bad name or value, RedisUnavailable when the cluster cannot be
         reached (the message may then be lost, never stored twice).
         """
-        keys, arguments, capacity = self.send_plan(channel, message)
-        self.check_stored(self.run(SEND, keys, arguments), channel, capacity)
+        name, payload, capacity = self._send_parts(channel, message)
+        piece = self._member(name)
+        digits = cluster_fanout.message_key_digits(1)
+        client = self.cluster()
+        server = self._master_of(client, piece.list_key)
+        stored = None
+        if server is not None:
+            try:
+                stored = server.execute(piece.head + digits + piece.tail + cluster_fanout.packed_arguments(
+                    self, payload, capacity), retry=False, script=SEND)
+            except (RedisUnavailable, ResponseError):
+                server = None
+        if server is None:
+            # The same message key: a send that did run on the master stores nothing more.
+            keys, arguments = cluster_fanout.send_call(self, piece, digits, payload, capacity)
+            stored = self._run_through_client(client, SEND, keys, arguments)
+        self.check_stored(stored, channel, capacity)
 
     def send_plan(self, channel, message):
         """``(keys, arguments, capacity)`` of the send script that stores ``message`` on ``channel``."""
+        name, payload, capacity = self._send_parts(channel, message)
+        keys, arguments = self._send_call(name, payload, capacity)
+        return keys, arguments, capacity
+
+    def _send_parts(self, channel, message):
+        """The name ``channel``'s keys are filed under, ``message`` checked and encoded, and its capacity."""
         self.valid_channel_name(channel)
         message = self._checked(message)
         name = channel
         if "!" in channel:
             message[wire.CHANNEL_FIELD] = channel
             name = self.non_local_name(channel)
-        capacity = self.get_capacity(name)
-        keys, arguments = self._send_call(name, self.codec.encode(message), capacity)
-        return keys, arguments, capacity
+        return name, self.codec.encode(message), self.get_capacity(name)
+
+    def _member(self, name):
+        """The packed send pieces (cluster_fanout.Member) of the channel filed under ``name``."""
+        piece = self._members.get(name)
+        if piece is None:
+            if len(self._members) >= cluster_fanout.PIECES_KEPT:
+                self._members.clear()
+            piece = self._members[name] = cluster_fanout.member(self.layout, SEND, name)
+        return piece
 
     def _send_call(self, name, payload, capacity):
         layout = self.layout
@@ -379,8 +412,9 @@ class RedisClusterChannelLayer(RedisChannelLayer):
     def send_group(self, group, message):
         """
         Send ``message`` to every channel in ``group``: after reading the
-        members, one round trip per node, a send script per member. A full
-        member misses it (counted as ChannelFull); nothing raises ChannelFull.
+        members, one round trip per node, a send script per member, every
+        node's written before any node's replies are read. A full member
+        misses it (counted as ChannelFull); nothing raises ChannelFull.
         """
         self.valid_group_name(group)
         message = self._checked(message)
@@ -388,7 +422,7 @@ class RedisClusterChannelLayer(RedisChannelLayer):
         if not members:
             return
         shared = self.codec.encode(message)
-        calls = []
+        fanout = cluster_fanout.Fanout(self, SEND, len(members))
         for channel in members:
             if "!" in channel:
                 name = self.non_local_name(channel)
@@ -397,44 +431,8 @@ class RedisClusterChannelLayer(RedisChannelLayer):
                 payload = self.codec.encode(own)
             else:
                 name, payload = channel, shared
-            calls.append(self._send_call(name, payload, self.get_capacity(name)))
-        self.pipeline(SEND, calls)
-
-    def pipeline(self, script, calls):
-        """
-        Run ``script`` once per ``(keys, arguments)`` of ``calls``, in one
-        round trip per master: each master's calls written at once on this
-        thread's connection to it. Those that fail there (MOVED, ASK, a lost
-        connection) run again through redis-py's cluster pipeline, which
-        follows redirections; the send script stores a message once however
-        often it runs. Their replies; RedisUnavailable if any could not run.
-        """
-        client = self.cluster()
-        replies = [None] * len(calls)
-        by_master = collections.OrderedDict()
-        again = []
-        for index, (keys, _) in enumerate(calls):
-            server = self._master_of(client, keys[0])
-            if server is None:
-                again.append(index)
-            else:
-                by_master.setdefault(server, []).append(index)
-        for server, indexes in by_master.items():
-            try:
-                written = _write_all(server, [packed_script_call(script, calls[index][0], calls[index][1])
-                                              for index in indexes], script)
-            except RedisUnavailable:
-                again.extend(indexes)
-                continue
-            for index, reply in zip(indexes, written):
-                if isinstance(reply, ResponseError):
-                    again.append(index)
-                else:
-                    replies[index] = reply
-        if again:
-            for index, reply in zip(again, self._through_client(client, script, [calls[index] for index in again])):
-                replies[index] = reply
-        return replies
+            fanout.add(self._member(name), payload, self.get_capacity(name))
+        fanout.run()
 
     def _through_client(self, client, script, calls):
         try:
@@ -571,44 +569,6 @@ class RedisClusterChannelLayer(RedisChannelLayer):
         if index != 0:
             raise ValueError("a Redis Cluster layer has one client, index 0, not %r" % (index,))
         return self.cluster()
-
-
-def _write_all(server, commands, script):
-    """
-    The replies to ``commands`` (packed script calls of ``script``), written
-    at once to ``server`` on this thread's connection; an error reply is its
-    ResponseError. A node that lost the script gets it and runs those again.
-    """
-    connection = server.connection()
-    try:
-        if connection._sock is None:
-            connection.connect()
-        replies = _round_trip(connection, commands)
-        unloaded = [index for index, reply in enumerate(replies) if isinstance(reply, NoScriptError)]
-        if unloaded:
-            # Those did not run: load the script, then run them.
-            load = packed_command((b"SCRIPT", b"LOAD", script.source))
-            for index, reply in zip(unloaded, _round_trip(connection, [load] + [commands[i] for i in unloaded])[1:]):
-                replies[index] = reply
-        return replies
-    except _FAILURES as error:
-        connection.disconnect()
-        raise server.unavailable(error)
-    except BaseException:
-        # Interrupted mid-call: a reply left unread would answer the next command.
-        connection.disconnect()
-        raise
-
-
-def _round_trip(connection, commands):
-    connection.send_packed_command(commands)
-    replies = []
-    for _ in commands:
-        try:
-            replies.append(connection.read_response())
-        except ResponseError as error:
-            replies.append(error)
-    return replies
 
 
 def _hash_tag(key):
