@@ -18,15 +18,15 @@ _SHOWN_KEYS = [
 
 def layer_name(layer):
     """
-    The dotted name users import ``layer``'s class by: its package's
-    (``asgiref.redis.RedisChannelLayer``) where the package hands it out,
-    else its module's.
+    The dotted name users import ``layer``'s class by: the outermost
+    package that hands it out (``asgiref.redis.RedisChannelLayer``,
+    ``asgiref.redis.RedisClusterChannelLayer``), else its module's.
     """
     kind = type(layer)
     module = kind.__module__
     package = module.rpartition(".")[0]
-    if package and getattr(sys.modules.get(package), kind.__name__, None) is kind:
-        module = package
+    while package and getattr(sys.modules.get(package), kind.__name__, None) is kind:
+        module, package = package, package.rpartition(".")[0]
     return "%s.%s" % (module, kind.__name__)
 
 

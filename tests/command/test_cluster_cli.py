@@ -19,7 +19,7 @@ from tests.redis_servers import free_port
 from tests.threads import in_thread
 
 try:
-    from asgiref.redis.cluster_wire import slot
+    from asgiref.redis.cluster.wire import slot
 except ImportError:
     slot = None
 

@@ -4,8 +4,13 @@ from __future__ import absolute_import, unicode_literals
 import io
 
 from asgiref.base_layer import BaseChannelLayer
-from asgiref.command.demo import DemoApplication
+from asgiref.command.demo import DemoApplication, layer_name
 from asgiref.inmemory import ChannelLayer
+from tests.redis_servers import require_redis
+
+
+class BlindLayer(ChannelLayer):
+    """A layer of a module that hands out no layer."""
 
 
 def render(layer, **environ):
@@ -49,3 +54,17 @@ def test_a_layer_without_statistics_says_so():
     _, page = render(Plain())
     assert "This layer keeps no statistics." in page
     assert "Extensions: none." in page
+
+
+def test_a_layer_is_named_as_users_import_it():
+    assert layer_name(ChannelLayer()) == "asgiref.inmemory.ChannelLayer"
+    assert layer_name(BlindLayer()) == "tests.command.test_demo.BlindLayer"
+
+
+def test_a_layer_handed_out_by_nested_packages_is_named_by_the_outermost():
+    require_redis()
+    from asgiref.redis import RedisClusterChannelLayer
+    from asgiref.redis.cluster.layer import RedisClusterChannelLayer as defined
+    assert defined is RedisClusterChannelLayer
+    # Building it would need a cluster; its name needs only its class.
+    assert layer_name(object.__new__(defined)) == "asgiref.redis.RedisClusterChannelLayer"

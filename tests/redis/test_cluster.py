@@ -25,7 +25,7 @@ from tests.threads import in_thread
 try:
     from asgiref.redis import RedisClusterChannelLayer, RedisUnavailable
     from asgiref.redis.cluster import cluster_support
-    from asgiref.redis.cluster_wire import slot
+    from asgiref.redis.cluster.wire import slot
 except ImportError:
     RedisClusterChannelLayer = RedisUnavailable = cluster_support = slot = None
 

@@ -10,7 +10,7 @@ after a failover.
 Needs redis-py 4.6 or later (``pip install ".[redis-cluster]"`` in a
 checkout, Python 3.7 or later); this module imports on Python 2, where
 constructing the layer says so. Its key layout is its own
-(``asgiref.redis.cluster_wire``): processes of asgi_redis, which had no
+(``asgiref.redis.cluster.wire``): processes of asgi_redis, which had no
 cluster mode, cannot share it.
 """
 from __future__ import absolute_import, unicode_literals
@@ -19,27 +19,28 @@ import collections
 import importlib
 import math
 import re
-import select
 import threading
 import time
 
 import redis
 import six
-from redis.exceptions import ConnectionError, NoScriptError, RedisError, ResponseError
+from redis.exceptions import NoScriptError, RedisError, ResponseError
 
-from ..base_layer import check_positive_number
-from ..bridge.layer_calls import clock
-from . import cluster_fanout, cluster_wire, wire
-from .connection import RedisUnavailable, Script, Server, _reason, pack_arguments
-from .layer import _PLANS_KEPT, CAPACITY, EXPIRY, GROUP_EXPIRY, PING_TIMEOUT, PREFETCH, PREFIX, STATS_PREFIX
-from .layer import RedisChannelLayer, _perform, _timeout
-from .receive_plan import Command, Done, Pause
-from .urls import CLUSTER_URL_SCHEMES, connection_options, redacted, uses_tls
+from ...base_layer import check_positive_number
+from ...bridge.layer_calls import clock
+from .. import wire
+from ..connection import RedisUnavailable, Script, Server, _reason, pack_arguments
+from ..layer import _PLANS_KEPT, CAPACITY, EXPIRY, GROUP_EXPIRY, PING_TIMEOUT, PREFETCH, PREFIX, STATS_PREFIX
+from ..layer import RedisChannelLayer, _perform, _timeout
+from ..receive_plan import Command, Done, Pause
+from ..urls import redacted
+from . import fanout as cluster_fanout, wire as cluster_wire
+from .doorbells import Doorbells
+from .seeds import seed_nodes
+from .steps import FAILURES, RECEIVE, SEND, Subscribe, Wait
 
 __all__ = ["RedisClusterChannelLayer"]
 
-SEND = Script(cluster_wire.SEND)
-RECEIVE = Script(cluster_wire.RECEIVE)
 _GROUP_ADD = Script(wire.GROUP_ADD)
 _GROUP_CHANNELS = Script(wire.GROUP_CHANNELS)
 _CHANNEL_STATISTICS = Script(wire.CHANNEL_STATISTICS)
@@ -48,17 +49,6 @@ _CHANNEL_STATISTICS = Script(wire.CHANNEL_STATISTICS)
 _RECONNECT_PAUSE = 0.2
 #: Keys deleted or read per round trip by ``flush`` and ``global_statistics``.
 _BATCH = 1000
-
-#: What redis-py raises when the cluster, a node or a slot cannot be reached
-#: (a MOVED or CLUSTERDOWN that outlived its retries included).
-_FAILURES = tuple(getattr(redis.exceptions, name) for name in (
-    "ConnectionError", "TimeoutError", "ClusterError", "ClusterDownError", "TryAgainError", "AskError",
-    "RedisClusterException") if hasattr(redis.exceptions, name)) + (OSError,)
-
-#: Subscribe to the doorbells of ``lists`` (a tuple of list keys per slot); sent back None or the RedisUnavailable.
-Subscribe = collections.namedtuple("Subscribe", "lists")
-#: Wait up to ``seconds`` for a doorbell; sent back the set of list keys rung (empty: none) or the RedisUnavailable.
-Wait = collections.namedtuple("Wait", "seconds")
 
 
 def cluster_support():
@@ -144,7 +134,7 @@ class RedisClusterChannelLayer(RedisChannelLayer):
                         self._client = RedisCluster(
                             startup_nodes=[ClusterNode(host, port) for host, port in self.seeds],
                             **self.cluster_kwargs)
-                    except _FAILURES as error:
+                    except FAILURES as error:
                         raise self.unavailable(error)
                 client = self._client
         return client
@@ -185,7 +175,7 @@ class RedisClusterChannelLayer(RedisChannelLayer):
             except NoScriptError:
                 # EVAL runs it and keeps it for the next EVALSHA.
                 return client.eval(script.source, len(keys), *arguments)
-        except _FAILURES as error:
+        except FAILURES as error:
             raise self.unavailable(error)
 
     def _master_of(self, client, key):
@@ -202,7 +192,7 @@ class RedisClusterChannelLayer(RedisChannelLayer):
     def _execute(self, command):
         try:
             return self.cluster().execute_command(*command)
-        except _FAILURES as error:
+        except FAILURES as error:
             raise self.unavailable(error)
 
     # The ASGI API.
@@ -443,10 +433,10 @@ class RedisClusterChannelLayer(RedisChannelLayer):
                                         script.source)
                 for index, reply in zip(unloaded, again):
                     replies[index] = reply
-        except _FAILURES as error:
+        except FAILURES as error:
             raise self.unavailable(error)
         for reply in replies:
-            if isinstance(reply, _FAILURES):
+            if isinstance(reply, FAILURES):
                 raise self.unavailable(reply)
             if isinstance(reply, ResponseError):
                 raise reply
@@ -477,7 +467,7 @@ class RedisClusterChannelLayer(RedisChannelLayer):
                         self._unlink(client, batch)
                         batch = []
                 self._unlink(client, batch)
-        except _FAILURES as error:
+        except FAILURES as error:
             raise self.unavailable(error)
 
     @staticmethod
@@ -503,7 +493,7 @@ class RedisClusterChannelLayer(RedisChannelLayer):
                     counter = key.decode("utf8").rpartition(":")[2]
                     if counter in totals:
                         totals[counter] += int(value or 0)
-        except _FAILURES as error:
+        except FAILURES as error:
             raise self.unavailable(error)
         return totals
 
@@ -540,7 +530,7 @@ class RedisClusterChannelLayer(RedisChannelLayer):
                 client = RedisCluster(startup_nodes=[ClusterNode(host, port) for host, port in self.seeds], **kwargs)
                 client.ping(target_nodes=RedisCluster.PRIMARIES)
                 outcome.append(None)
-            except (RedisError,) + _FAILURES as error:
+            except (RedisError,) + FAILURES as error:
                 outcome.append(error)
             finally:
                 if client is not None:
@@ -561,7 +551,7 @@ class RedisClusterChannelLayer(RedisChannelLayer):
         return "%s(hosts=%s)" % (type(self).__name__, [redacted(url) for url in self.hosts])
 
     def consistent_hash(self, value):
-        """0: the cluster is one server to the layer; ``asgiref.redis.cluster_wire.slot`` gives a name's slot."""
+        """0: the cluster is one server to the layer; ``asgiref.redis.cluster.wire.slot`` gives a name's slot."""
         return 0
 
     def connection(self, index):
@@ -576,44 +566,6 @@ def _hash_tag(key):
     return key[key.index("{") + 1:key.index("}", key.index("{") + 1)]
 
 
-def seed_nodes(hosts):
-    """
-    ``(urls, [(host, port)], connection keywords)`` from ``hosts``: URLs
-    (``redis+cluster://``, ``rediss+cluster://``, ``redis://``,
-    ``rediss://``; db 0, the only one a cluster has) or ``(host, port)``
-    pairs. The keywords (TLS, user, password) are the first URL's.
-    """
-    if not hosts:
-        hosts = [("localhost", 6379)]
-    if isinstance(hosts, (six.text_type, bytes)):
-        raise ValueError("hosts must be a list of seed node URLs or (host, port) pairs, not one string %r" % (hosts,))
-    urls, seeds, kwargs = [], [], None
-    for entry in hosts:
-        if isinstance(entry, bytes):
-            entry = entry.decode("utf8")
-        if isinstance(entry, (list, tuple)) and len(entry) == 2:
-            entry = "redis+cluster://%s:%d/0" % (entry[0], int(entry[1]))
-        if not isinstance(entry, six.text_type) or not entry.startswith(SEED_URL_SCHEMES):
-            raise ValueError("Redis Cluster seed %r is not a %s URL nor a (host, port) pair"
-                             % (entry, ", ".join(SEED_URL_SCHEMES)))
-        parsed = connection_options(entry)
-        if parsed.pop("db", 0) != 0:
-            raise ValueError("Redis Cluster has only db 0, not the db in %s" % redacted(entry))
-        if parsed.pop("path", None):
-            raise ValueError("Redis Cluster nodes are reached over TCP, not a Unix socket: %s" % redacted(entry))
-        seeds.append((parsed.pop("host", "localhost"), int(parsed.pop("port", 6379))))
-        if uses_tls(entry):
-            parsed["ssl"] = True
-        if kwargs is None:
-            kwargs = parsed
-        urls.append(entry)
-    return urls, seeds, kwargs
-
-
-#: The seed node URLs the cluster layer takes.
-SEED_URL_SCHEMES = CLUSTER_URL_SCHEMES + ("redis://", "rediss://")
-
-
 class _Calls(object):
     """A blocking receive's I/O: its scripts and BLPOPs through the cluster client, and its doorbells."""
 
@@ -625,7 +577,7 @@ class _Calls(object):
         """Carry out ``step``; what to send back to the receive."""
         try:
             if isinstance(step, Subscribe):
-                self.doorbells = _Doorbells(self.layer, step.lists)
+                self.doorbells = Doorbells(self.layer, step.lists)
                 return None
             if isinstance(step, Wait):
                 return self.doorbells.wait(step.seconds)
@@ -644,101 +596,10 @@ class _Calls(object):
             self.doorbells = None
 
 
-class _Doorbells(object):
-    """
-    The shard channels of a receive's lists, subscribed to (SSUBSCRIBE) on
-    the nodes that serve them, a connection of its own per node, until
-    :meth:`close`. The replies are read as they come, without redis-py's
-    PubSub, whose sharded messages differ between versions.
-    """
-
-    def __init__(self, layer, lists):
-        self.layer = layer
-        self.connections = []
-        self.rung = set()
-        # Subscriptions each connection has yet to confirm: {id(connection): count}.
-        self.unconfirmed = {}
-        client = layer.cluster()
-        try:
-            by_node = {}
-            for keys in lists:
-                node = client.get_node_from_key(keys[0])
-                if node is None:
-                    raise RedisUnavailable("no master serves %s now" % keys[0])
-                connection = by_node.get(node.name)
-                if connection is None:
-                    pool = client.get_redis_connection(node).connection_pool
-                    connection = by_node[node.name] = pool.make_connection()
-                    self.connections.append(connection)
-                    connection.connect()
-                # One SSUBSCRIBE per slot: a node refuses shard channels of several slots in one.
-                connection.send_command("SSUBSCRIBE", *keys)
-                self.unconfirmed[id(connection)] = self.unconfirmed.get(id(connection), 0) + len(keys)
-            # Every subscription confirmed, so that every send from now on rings.
-            deadline = clock() + layer.receive_timeout
-            for connection in self.connections:
-                while self.unconfirmed[id(connection)] > 0:
-                    if deadline - clock() <= 0 or not connection.can_read(timeout=deadline - clock()):
-                        raise RedisUnavailable("%s:%s did not confirm a receive's doorbells within %s s"
-                                               % (connection.host, connection.port, layer.receive_timeout))
-                    self._read(connection)
-        except BaseException as error:
-            self.close()
-            if isinstance(error, _FAILURES) or isinstance(error, ResponseError):
-                raise layer.unavailable(error)
-            raise
-
-    def wait(self, seconds):
-        """The list keys rung within ``seconds`` (at once if some were rung already); empty if none."""
-        deadline = clock() + seconds
-        try:
-            while True:
-                for connection in self.connections:
-                    # What the connection has read already, then what the socket holds.
-                    while connection.can_read(timeout=0):
-                        self._read(connection)
-                if self.rung:
-                    rung, self.rung = self.rung, set()
-                    return rung
-                remaining = deadline - clock()
-                if remaining <= 0:
-                    return set()
-                select.select([connection._sock for connection in self.connections], [], [], remaining)
-        except (_FAILURES + (ResponseError, ValueError)) as error:
-            raise self.layer.unavailable(error)
-
-    def _read(self, connection):
-        reply = connection.read_response(**push_reply(connection))
-        if isinstance(reply, ResponseError):
-            raise reply
-        kind = reply[0].decode("ascii") if isinstance(reply[0], bytes) else reply[0]
-        if kind == "ssubscribe":
-            self.unconfirmed[id(connection)] -= 1
-        elif kind == "smessage":
-            channel = reply[1]
-            self.rung.add(channel.decode("utf8") if isinstance(channel, bytes) else channel)
-        elif kind == "sunsubscribe":
-            # The node gave the slot away (a failover or resharding): try again on the new map.
-            raise ConnectionError("a node gave up the slot of %r" % (reply[1],))
-
-    def close(self):
-        for connection in self.connections:
-            connection.disconnect()
-        self.connections = []
-
-
-def push_reply(connection):
-    """
-    read_response's keywords that return a subscription's replies: on RESP3
-    (redis-py 8's default) they are pushed, which redis-py reads past unless asked.
-    """
-    return {"push_request": True} if str(getattr(connection, "protocol", 2)) == "3" else {}
-
-
 if not six.PY2:
     # The asyncio calls need redis.asyncio.cluster, which cluster_support checks.
     try:
-        from .cluster_async import receive_async, send_async
+        from .async_calls import receive_async, send_async
     except ImportError:
         pass
     else:

@@ -22,7 +22,7 @@ import threading
 
 import six
 
-from . import wire
+from .. import wire
 
 #: Redis Cluster's number of hash slots.
 SLOTS = 16384

@@ -12,8 +12,9 @@ import os
 
 from redis.exceptions import NoScriptError, ResponseError
 
-from . import wire
-from .connection import RedisUnavailable, pack_arguments, packed_command
+from .. import wire
+from ..connection import RedisUnavailable, pack_arguments, packed_command
+from .steps import FAILURES
 
 #: Members whose packed pieces a layer keeps (under a kilobyte each); past it they are worked out again.
 PIECES_KEPT = 10000
@@ -134,14 +135,13 @@ class Fanout(object):
 
 def _written(server, commands):
     """The connection of this thread's to ``server`` that ``commands`` were written to, or None if it failed."""
-    from .cluster import _FAILURES
     connection = server.connection()
     try:
         if connection._sock is None:
             connection.connect()
         connection.send_packed_command([b"".join(commands)])
         return connection
-    except _FAILURES:
+    except FAILURES:
         connection.disconnect()
         return None
     except BaseException:
@@ -156,7 +156,6 @@ def _replies(server, connection, commands, script):
     reply is its ResponseError), or None if the connection failed. A node
     that lost the script gets it and runs those again.
     """
-    from .cluster import _FAILURES
     try:
         replies = _read(connection, len(commands))
         unloaded = [index for index, reply in enumerate(replies) if isinstance(reply, NoScriptError)]
@@ -167,7 +166,7 @@ def _replies(server, connection, commands, script):
             for index, reply in zip(unloaded, _read(connection, 1 + len(unloaded))[1:]):
                 replies[index] = reply
         return replies
-    except _FAILURES + (RedisUnavailable,):
+    except FAILURES + (RedisUnavailable,):
         connection.disconnect()
         return None
     except BaseException:

@@ -14,10 +14,11 @@ import weakref
 from redis.asyncio.cluster import ClusterNode, RedisCluster
 from redis.exceptions import NoScriptError, ResponseError
 
-from .async_calls import _drop, _kept_if_cancelled, _keep_reply, _links_by_loop
-from .cluster import _FAILURES, SEND, Subscribe, Wait, push_reply
-from .connection import RedisUnavailable
-from .receive_plan import Done, Pause
+from ..async_calls import _drop, _kept_if_cancelled, _keep_reply, _links_by_loop
+from ..connection import RedisUnavailable
+from ..receive_plan import Done, Pause
+from .doorbells import push_reply
+from .steps import FAILURES, SEND, Subscribe, Wait
 
 #: Connections the asyncio client may open per node: each waiting receive holds one.
 MAX_CONNECTIONS = 10000
@@ -82,14 +83,14 @@ async def _run(layer, client, script, keys, arguments):
             return await client.evalsha(script.sha, len(keys), *arguments)
         except NoScriptError:
             return await client.eval(script.source, len(keys), *arguments)
-    except _FAILURES as error:
+    except FAILURES as error:
         raise layer.unavailable(error)
 
 
 async def _execute(layer, client, command):
     try:
         return await client.execute_command(*command)
-    except _FAILURES as error:
+    except FAILURES as error:
         raise layer.unavailable(error)
 
 
@@ -138,7 +139,7 @@ class _Doorbells(object):
             if pending:
                 raise RedisUnavailable("the cluster did not confirm a receive's doorbells within %s s"
                                        % self.layer.receive_timeout)
-        except (_FAILURES + (ResponseError,)) as error:
+        except (FAILURES + (ResponseError,)) as error:
             raise self.layer.unavailable(error)
 
     async def _read(self, entry, confirmed):
