@@ -49,7 +49,11 @@ def send_arguments(layer, payload, capacity):
 
 def packed_arguments(layer, payload, capacity):
     """:func:`send_arguments` as Redis receives them."""
-    return pack_arguments(send_arguments(layer, payload, capacity))
+    # The last three are the layer's own: packed once per layer.
+    tail = layer.__dict__.get("_packed_send_tail")
+    if tail is None:
+        tail = layer._packed_send_tail = pack_arguments(send_arguments(layer, b"", 0)[2:])
+    return pack_arguments((payload, capacity)) + tail
 
 
 def send_call(layer, piece, digits, payload, capacity):

@@ -100,6 +100,8 @@ class RedisClusterChannelLayer(RedisChannelLayer):
         self._send_keys = {}
         # A channel's packed send pieces (cluster_fanout.Member), by the name its keys are filed under.
         self._members = {}
+        # A receive's list keys (a tuple per slot) as Redis receives them, packed once.
+        self._packed_keys = {}
         super(RedisClusterChannelLayer, self).__init__(
             expiry=expiry,
             hosts=hosts,
@@ -161,8 +163,15 @@ class RedisClusterChannelLayer(RedisChannelLayer):
         client = self.cluster()
         server = self._master_of(client, keys[0])
         if server is not None:
+            packed_keys = self._packed_keys.get(keys) if type(keys) is tuple else None
+            if packed_keys is None:
+                packed_keys = pack_arguments(keys)
+                if type(keys) is tuple:
+                    if len(self._packed_keys) >= _PLANS_KEPT:
+                        self._packed_keys.clear()
+                    self._packed_keys[keys] = packed_keys
             try:
-                return server.run(script, keys, arguments, retry=False, packed_keys=pack_arguments(keys))
+                return server.run(script, keys, arguments, retry=False, packed_keys=packed_keys)
             except (RedisUnavailable, ResponseError):
                 pass
         return self._run_through_client(client, script, keys, arguments)
