@@ -333,6 +333,14 @@ class RedisChannelLayer(BaseChannelLayer):
             if not six.PY2 or all(type(channel) is six.text_type for channel in channels):
                 return plan
         self.valid_channel_names(channels, receive=True)
+        plan = self._new_plan(channels)
+        if len(self._plans) >= _PLANS_KEPT:
+            self._plans.clear()
+        self._plans[tuple(channels)] = plan
+        return plan
+
+    def _new_plan(self, channels):
+        """The receive plan of ``channels`` (checked names), as :meth:`_receive_plan` describes it."""
         prefix = self.prefix
         # A single-reader or process-specific channel lives on the server its
         # name hashes to; others on any server, as senders take turns.
@@ -343,12 +351,8 @@ class RedisChannelLayer(BaseChannelLayer):
             else:
                 for server_keys in keys:
                     server_keys.append(prefix + channel)
-        plan = [(server, tuple(server_keys), pack_arguments(server_keys))
+        return [(server, tuple(server_keys), pack_arguments(server_keys))
                 for server, server_keys in zip(self._servers, keys) if server_keys]
-        if len(self._plans) >= _PLANS_KEPT:
-            self._plans.clear()
-        self._plans[tuple(channels)] = plan
-        return plan
 
     def _take_prefetched(self, list_key):
         """A ``[list key, content]`` that a receive took ahead from ``list_key`` and has not expired, or None."""

@@ -135,18 +135,10 @@ end
 return results
 """
 
-# Both receive scripts take a batch size, ARGV[1] of RECEIVE_MOVED and
-# ARGV[2] of RECEIVE: having found a message, they take up to that many in
-# all from its list. Only a process-specific channel's receiver asks for
-# more than one: nobody else reads that list, so it starves no one.
-TAKE = """
-local function take(message_key)
-    local content = redis.call('GET', message_key)
-    if content then
-        redis.call('DEL', message_key)
-    end
-    return content
-end
+#: Lua: ``take_more(found, limit)``, which takes messages from the list
+#: ``found[1]`` names into ``found`` until it holds ``limit`` of them, with
+#: the ``take(message_key)`` the script defines before it.
+TAKE_MORE = """
 local function take_more(found, limit)
     while #found <= limit do
         local message_key = redis.call('LPOP', found[1])
@@ -161,6 +153,20 @@ local function take_more(found, limit)
     return found
 end
 """
+
+# Both receive scripts take a batch size, ARGV[1] of RECEIVE_MOVED and
+# ARGV[2] of RECEIVE: having found a message, they take up to that many in
+# all from its list. Only a process-specific channel's receiver asks for
+# more than one: nobody else reads that list, so it starves no one.
+TAKE = """
+local function take(message_key)
+    local content = redis.call('GET', message_key)
+    if content then
+        redis.call('DEL', message_key)
+    end
+    return content
+end
+""" + TAKE_MORE
 
 #: RECEIVE without its ``take`` and ``take_more`` (TAKE's), for a layer that takes its own way.
 RECEIVE_FROM_LISTS = """

@@ -361,28 +361,12 @@ class RedisClusterChannelLayer(RedisChannelLayer):
                     raise failure
                 yield Pause(min(_RECONNECT_PAUSE, remaining))
 
-    def _receive_plan(self, channels):
-        """The list keys of ``channels``, a tuple per hash slot, worked out once per channel list."""
-        kind = type(channels)
-        if kind is not list and kind is not tuple:
-            channels = self.checked_channel_names(channels, receive=True)
-        try:
-            plan = self._plans[tuple(channels)]
-        except (KeyError, TypeError):
-            pass
-        else:
-            # Python 2 finds b"name" and u"name" equal: only text may use the plan.
-            if not six.PY2 or all(type(channel) is six.text_type for channel in channels):
-                return plan
-        self.valid_channel_names(channels, receive=True)
+    def _new_plan(self, channels):
+        """The list keys of ``channels`` (checked names), a tuple per hash slot, in the order first met."""
         by_slot = collections.OrderedDict()
         for channel in channels:
             by_slot.setdefault(cluster_wire.slot(channel), []).append(self.layout.channel_list(channel))
-        plan = [tuple(keys) for keys in by_slot.values()]
-        if len(self._plans) >= _PLANS_KEPT:
-            self._plans.clear()
-        self._plans[tuple(channels)] = plan
-        return plan
+        return [tuple(keys) for keys in by_slot.values()]
 
     def _channel_of(self, list_key):
         return self.layout.channel_of(list_key)

@@ -145,20 +145,7 @@ local function take(message_key)
     end
     return content
 end
-local function take_more(found, limit)
-    while #found <= limit do
-        local message_key = redis.call('LPOP', found[1])
-        if not message_key then
-            break
-        end
-        local content = take(message_key)
-        if content then
-            found[#found + 1] = content
-        end
-    end
-    return found
-end
-"""
+""" + wire.TAKE_MORE
 
 #: wire.RECEIVE over lists of one slot, leaving taken messages' keys emptied.
 RECEIVE = _TAKE + wire.RECEIVE_FROM_LISTS
