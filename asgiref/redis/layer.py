@@ -178,7 +178,8 @@ class RedisChannelLayer(BaseChannelLayer):
         Store ``message`` on ``channel``: ChannelFull when the channel holds
         its capacity, MessageTooLarge over ``max_message_size``, TypeError for
         a bad name or value, RedisUnavailable when the server cannot be
-        reached (the message may then be lost, never stored twice).
+        reached (a lost connection can hide whether it was stored; never stored
+        twice).
         """
         server, keys, arguments, capacity = self.send_plan(channel, message)
         self.check_stored(server.run(SEND, keys, arguments, retry=False), channel, capacity)

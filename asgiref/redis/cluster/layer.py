@@ -211,7 +211,8 @@ class RedisClusterChannelLayer(RedisChannelLayer):
         Store ``message`` on ``channel``: ChannelFull when the channel holds
         its capacity, MessageTooLarge over ``max_message_size``, TypeError for
         a bad name or value, RedisUnavailable when the cluster cannot be
-        reached (the message may then be lost, never stored twice).
+        reached (a lost connection can hide whether it was stored; never stored
+        twice).
         """
         name, payload, capacity = self._send_parts(channel, message)
         piece = self._member(name)
