@@ -8,22 +8,35 @@ serves them on a port nobody scrapes during the runs: a scrape every few
 seconds costs nothing measurable). Load comes from wrk on loopback, for a
 bounded time at each concurrency level; each side is measured ``--runs``
 times, interleaved, and its best run kept (on a shared machine the other
-runs are slowed by whatever else runs). Then, in this process, what the
-instruments add to one layer call and to one request through the WSGI
-front, with timeit: a figure the machine's load barely moves.
+runs are slowed by whatever else runs); beside it, the server's CPU time
+per request over all the runs, which the machine's load moves less.
+Then, in this process, what the instruments add to one layer call and to
+one request through each front, with timeit: a figure the machine's load
+barely moves.
+
+With ``--instructions SECONDS``, each side also runs under valgrind's
+callgrind for that long, and the table adds the machine instructions the
+whole server process executes per request: a count other work on the
+machine does not move (about 1 % apart from run to run).
 
     python benchmarks/metrics_cost.py [--seconds 5] [--runs 5] [--connections 8,32] [--servers waitress,uvicorn]
+                                      [--instructions 20]
 
 Needs Linux, wrk (apt-get install wrk), the serve and metrics extras
-(pip install ".[serve,metrics]").
+(pip install ".[serve,metrics]"), and for ``--instructions`` valgrind.
 """
 from __future__ import print_function
 
 import argparse
+import os
+import re
+import shutil
+import subprocess
 import sys
+import tempfile
 import timeit
 
-from http_bridge import ROOT, THREADS, free_port, load, start
+from http_bridge import ROOT, THREADS, cpu_seconds, free_port, load, start
 from tables import print_table
 
 
@@ -36,10 +49,15 @@ def command(server, port, metered):
 
 
 def measure(server, levels, duration, runs):
-    """{(metered, connections): (req/s, p50, p99)}, the best of ``runs`` runs each."""
+    """
+    {(metered, connections): (req/s, p50, p99)}, the best of ``runs`` runs
+    each, and {(metered, connections): the server's CPU microseconds per
+    request over all the runs}.
+    """
     ports = {False: free_port(), True: free_port()}
     processes = {}
     results = {}
+    cpu = {}
     try:
         # Started one by one inside the try, so one that fails to start leaves none running.
         for metered, port in ports.items():
@@ -50,15 +68,51 @@ def measure(server, levels, duration, runs):
             for run in range(runs):
                 # Each side goes first in every other round, so neither gains from the order.
                 for metered in ((False, True) if run % 2 == 0 else (True, False)):
-                    run = load(ports[metered], connections, duration)
+                    used = cpu_seconds(processes[metered].pid)
+                    found = load(ports[metered], connections, duration)
+                    used = cpu_seconds(processes[metered].pid) - used
+                    seconds, requests = cpu.get((metered, connections), (0.0, 0.0))
+                    cpu[(metered, connections)] = (seconds + used, requests + found[0] * duration)
                     best = results.get((metered, connections))
-                    if best is None or run[0] > best[0]:
-                        results[(metered, connections)] = run
+                    if best is None or found[0] > best[0]:
+                        results[(metered, connections)] = found
     finally:
         for process in processes.values():
             process.terminate()
             process.wait()
-    return results
+    return results, dict((key, seconds / requests * 1e6) for key, (seconds, requests) in cpu.items())
+
+
+def instructions(server, duration):
+    """{metered: instructions the server process executes per request}, each side under callgrind for ``duration`` s."""
+    found = {}
+    directory = tempfile.mkdtemp()
+    try:
+        for metered in (False, True):
+            port = free_port()
+            counts = os.path.join(directory, "callgrind.%s" % metered)
+            process = start(server, port, ["valgrind", "--tool=callgrind", "--callgrind-out-file=" + counts]
+                            + command(server, port, metered))
+            try:
+                # Warmed up (under valgrind the first requests take seconds), then counted from zero.
+                subprocess.check_call(["wrk", "-t1", "-c8", "-d5s", "http://127.0.0.1:%d/" % port],
+                                      stdout=subprocess.DEVNULL)
+                subprocess.check_call(["callgrind_control", "--zero", str(process.pid)], stdout=subprocess.DEVNULL)
+                output = subprocess.check_output(["wrk", "-t1", "-c8", "-d%ds" % duration,
+                                                  "http://127.0.0.1:%d/" % port]).decode("ascii")
+                subprocess.check_call(["callgrind_control", "--dump", str(process.pid)], stdout=subprocess.DEVNULL)
+            finally:
+                process.terminate()
+                process.wait()
+            requests = int(re.search(r"(\d+) requests in", output).group(1))
+            if not requests:
+                raise SystemExit("%s under valgrind answered no request in %ds" % (server, duration))
+            with open(counts + ".1") as dump:
+                executed = int(re.search(r"^summary: (\d+)$", dump.read(), re.MULTILINE).group(1))
+            found[metered] = executed / float(requests)
+    finally:
+        shutil.rmtree(directory)
+    return found
 
 
 def main():
@@ -67,21 +121,34 @@ def main():
     parser.add_argument("--connections", default="8,32", help="concurrency levels, comma separated")
     parser.add_argument("--servers", default="waitress,uvicorn", help="HTTP servers, comma separated")
     parser.add_argument("--runs", type=int, default=5, help="runs of each side at each level; the best is kept")
+    parser.add_argument("--instructions", type=int, default=0, metavar="SECONDS",
+                        help="also count instructions per request under valgrind for this long (0: not)")
     arguments = parser.parse_args()
     levels = [int(level) for level in arguments.connections.split(",")]
     rows = [("server", "connections", "req/s without", "req/s with --metrics", "ratio", "p99 without",
-             "p99 with", "p99 ratio")]
+             "p99 with", "p99 ratio", "CPU/request without", "with", "ratio")]
     for server in arguments.servers.split(","):
-        results = measure(server, levels, arguments.seconds, arguments.runs)
+        results, cpu = measure(server, levels, arguments.seconds, arguments.runs)
         for connections in levels:
             plain, metered = results[(False, connections)], results[(True, connections)]
+            plain_cpu, metered_cpu = cpu[(False, connections)], cpu[(True, connections)]
             rows.append((server, str(connections), "%.0f" % plain[0], "%.0f" % metered[0],
                          "%.3fx" % (metered[0] / plain[0]), "%.2f ms" % (plain[2] * 1e3),
-                         "%.2f ms" % (metered[2] * 1e3), "%.2fx" % (metered[2] / plain[2])))
+                         "%.2f ms" % (metered[2] * 1e3), "%.2fx" % (metered[2] / plain[2]),
+                         "%.0f us" % plain_cpu, "%.0f us" % metered_cpu, "%.3fx" % (metered_cpu / plain_cpu)))
     print("Python %s, asgiref serve hello_app:application (in-memory layer, %d worker threads, waitress with %d "
           "threads), wrk on loopback, %ds per run, best of %d interleaved runs"
           % (sys.version.split()[0], 4, THREADS, arguments.seconds, arguments.runs))
     print_table(rows)
+    if arguments.instructions:
+        print()
+        counted = [("server", "instructions/request without", "with --metrics", "ratio")]
+        for server in arguments.servers.split(","):
+            found = instructions(server, arguments.instructions)
+            counted.append((server, "%.0f" % found[False], "%.0f" % found[True],
+                            "%.3fx" % (found[True] / found[False])))
+        print("Under valgrind's callgrind, wrk with 8 connections for %ds, after a warm-up" % arguments.instructions)
+        print_table(counted)
     print()
     print_table([("in this process (timeit, best of 5)", "without", "with --metrics' instruments", "added")]
                 + [(what, "%.2f us" % plain, "%.2f us" % metered, "%.2f us" % (metered - plain))

@@ -21,23 +21,14 @@ class Asgi3FrontMetrics(object):
         self.metrics = metrics
         #: The server's event loop, seen at its first call (the lifespan startup).
         self.loop = None
-        self._in_flight = metrics.http_requests_in_flight.add
-        self._count = metrics.http_requests.add
-        self._observe = metrics.http_request_duration.observe
+        self._started = metrics.http_requests_started.add
+        self._answered = metrics.http_request_duration.observe
 
     async def __call__(self, scope, receive, send):
-        kind = scope["type"]
-        if kind == "http":
-            return await self._http(scope, receive, send)
-        if self.loop is None:
-            self.loop = asyncio.get_running_loop()
-        if kind == "websocket":
-            return await self._websocket(scope, receive, send)
-        return await self.application(scope, receive, send)
-
-    async def _http(self, scope, receive, send):
-        started = clock()
-        # The status is kept as the number the application sent: the collector writes it out.
+        if scope["type"] != "http":
+            return await self._not_http(scope, receive, send)
+        began = clock()
+        # The status as the number the application sent (the collector writes it out).
         status = [500]
 
         async def recording_send(event):
@@ -45,13 +36,18 @@ class Asgi3FrontMetrics(object):
                 status[0] = event["status"]
             await send(event)
 
-        self._in_flight(1)
+        self._started()
         try:
             await self.application(scope, receive, recording_send)
         finally:
-            self._count(status[0])
-            self._observe(None, clock() - started)
-            self._in_flight(-1)
+            self._answered(status[0], clock() - began)
+
+    async def _not_http(self, scope, receive, send):
+        if self.loop is None:
+            self.loop = asyncio.get_running_loop()
+        if scope["type"] == "websocket":
+            return await self._websocket(scope, receive, send)
+        return await self.application(scope, receive, send)
 
     async def _websocket(self, scope, receive, send):
         connections = self.metrics.websocket_connections

@@ -20,24 +20,49 @@ REQUEST_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2
 #: waiting receive up to the layer's receive timeout.
 LAYER_CALL_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5)
 
-# The layer's message counts, keys of Metrics.layer_messages.
-SENT, RECEIVED, CHANNEL_FULL = "sent", "received", "channel_full"
+# Keys of Metrics.layer_messages: the members a group send reached, or missed because their channel was full.
+SENT, CHANNEL_FULL = "sent", "channel_full"
+
+# How a layer call ended, the second half of its key in Metrics.layer_call_duration.
+#: Done: a message sent or received.
+DONE = "done"
+#: A receive that found no message.
+EMPTY = "empty"
+#: ChannelFull.
+FULL = "full"
+#: The caller's error (MessageTooLarge, a bad name or message): the layer is fine.
+REFUSED = "refused"
+#: The layer failed (unreachable or broken).
+FAILED = "failed"
+#: Ended by a cancellation or an interruption (not an Exception): only its time counts.
+CANCELLED = "cancelled"
+
+
+def call_key(call, outcome):
+    """The key of Metrics.layer_call_duration for ``call`` ending with ``outcome``: one string, fast to hash."""
+    return call if outcome == DONE else "%s %s" % (call, outcome)
+
+
+def call_and_outcome(key):
+    """The ``(call, outcome)`` of a key of Metrics.layer_call_duration."""
+    call, _, outcome = key.partition(" ")
+    return call, outcome or DONE
 
 
 class Metrics(object):
     """Every metric an asgiref process exposes, as tallies, scraped through :attr:`registry`."""
 
     def __init__(self):
-        #: HTTP requests answered, by status code (text or number), and their durations (under the key None).
-        self.http_requests = Counts()
+        #: HTTP requests answered, timed by status code (text or number): their count by status is the rows'.
         self.http_request_duration = Timings(REQUEST_BUCKETS)
-        self.http_requests_in_flight = Level()
+        #: HTTP requests begun: those in flight are these less those answered.
+        self.http_requests_started = Level()
         self.websocket_connections = Level()
-        #: The layer's messages: SENT, RECEIVED, CHANNEL_FULL.
-        self.layer_messages = Counts(SENT, RECEIVED, CHANNEL_FULL)
-        #: Failed layer calls by call name, and every call's duration by call name.
-        self.layer_errors = Counts()
+        #: Layer calls, timed by :func:`call_key` of their name and outcome: DONE, EMPTY, FULL, REFUSED, FAILED or
+        #: CANCELLED.
         self.layer_call_duration = Timings(LAYER_CALL_BUCKETS)
+        #: What group sends reported: the members reached (SENT) and missed (CHANNEL_FULL).
+        self.layer_messages = Counts(SENT, CHANNEL_FULL)
         #: Worker threads in ``handle`` now, and a callable counting those alive (None: no worker threads).
         self.worker_threads_busy = Level()
         self.worker_threads_alive = None
@@ -53,36 +78,47 @@ class _Collector(object):
 
     def collect(self):
         metrics = self.metrics
+        # Answered first: a request answered between the two reads is then in neither figure, never negative.
+        # The WSGI front keeps statuses as text, the ASGI 3 front as numbers.
+        answered = metrics.http_request_duration.counts(str)
+        started = metrics.http_requests_started.value
         requests = CounterMetricFamily("asgiref_http_requests", "HTTP requests answered by this front, by status "
                                        "code", labels=["status"])
-        by_status = {}
-        # The WSGI front counts statuses as text, the ASGI 3 front as numbers.
-        for status, count in metrics.http_requests.snapshot().items():
-            by_status[str(status)] = by_status.get(str(status), 0) + count
-        for status, count in sorted(by_status.items()):
+        for status, count in sorted(answered.items()):
             requests.add_metric([status], count)
         yield requests
         yield _histogram("asgiref_http_request_duration_seconds", "Seconds from a request's arrival to the end "
-                         "of its response", metrics.http_request_duration, None)
+                         "of its response", metrics.http_request_duration, lambda status: None, None)
         yield GaugeMetricFamily("asgiref_http_requests_in_flight", "HTTP requests being answered now",
-                                value=metrics.http_requests_in_flight.value)
+                                value=max(0, started - sum(answered.values())))
         yield GaugeMetricFamily("asgiref_websocket_connections", "WebSocket connections open now (accepted, not "
                                 "yet closed)", value=metrics.websocket_connections.value)
-        messages = metrics.layer_messages.snapshot()
+        calls = metrics.layer_call_duration
+        outcomes = calls.counts(call_and_outcome)
+        groups = metrics.layer_messages.snapshot()
+
+        def ended(outcome, *names):
+            return sum(count for (name, how), count in outcomes.items() if how == outcome and name in names)
         yield CounterMetricFamily("asgiref_layer_messages_sent", "Messages this process stored on the layer (a "
-                                  "group send: one per member that got it)", value=messages[SENT])
+                                  "group send: one per member that got it)", value=ended(DONE, "send") + groups[SENT])
         yield CounterMetricFamily("asgiref_layer_messages_received", "Messages this process received from the "
-                                  "layer", value=messages[RECEIVED])
+                                  "layer", value=ended(DONE, "receive", "receive_wait"))
         yield CounterMetricFamily("asgiref_layer_channel_full", "Sends the layer refused because the channel was "
                                   "at capacity (each try counts), and group members that missed a group send for "
-                                  "the same reason", value=messages[CHANNEL_FULL])
+                                  "the same reason", value=ended(FULL, "send") + groups[CHANNEL_FULL])
         errors = CounterMetricFamily("asgiref_layer_errors", "Layer calls that failed (the layer unreachable or "
                                      "broken), by call", labels=["call"])
-        for call, count in sorted(metrics.layer_errors.snapshot().items()):
-            errors.add_metric([call], count)
+        failed = {}
+        for (name, how), count in outcomes.items():
+            # A waiting receive's failure is a receive's, as its caller sees it.
+            name = "receive" if name == "receive_wait" else name
+            failed[name] = failed.get(name, 0) + (count if how == FAILED else 0)
+        for name, count in sorted(failed.items()):
+            errors.add_metric([name], count)
         yield errors
         yield _histogram("asgiref_layer_call_duration_seconds", "Seconds each layer call took, by call "
-                         "(receive_wait: a receive that waits for a message)", metrics.layer_call_duration, "call")
+                         "(receive_wait: a receive that waits for a message)", calls,
+                         lambda key: call_and_outcome(key)[0], "call")
         if metrics.worker_threads_alive is not None:
             busy = metrics.worker_threads_busy.value
             yield GaugeMetricFamily("asgiref_worker_threads_busy", "Worker threads handling a request or message "
@@ -91,10 +127,11 @@ class _Collector(object):
                                     "or message", value=max(0, metrics.worker_threads_alive() - busy))
 
 
-def _histogram(name, documentation, timings, label):
+def _histogram(name, documentation, timings, group, label):
+    """``timings`` as a histogram, its rows summed by ``group(key)``: the value of ``label`` (None: one histogram)."""
     family = HistogramMetricFamily(name, documentation, labels=[label] if label else None)
     bounds = [floatToGoString(bound) for bound in timings.bounds] + ["+Inf"]
-    snapshot = timings.snapshot()
+    snapshot = timings.snapshot(group)
     if label is None and not snapshot:
         snapshot = {None: ([0] * len(bounds), 0.0)}
     for key, (cumulative, total) in sorted(snapshot.items(), key=lambda item: item[0] or ""):

@@ -12,18 +12,21 @@ import sys
 import six
 
 from ..bridge.layer_calls import clock
-from .collectors import CHANNEL_FULL, RECEIVED, SENT
+from .collectors import CANCELLED, CHANNEL_FULL, DONE, EMPTY, FAILED, FULL, REFUSED, SENT, call_key
 
 
 def instrument_layer(layer, metrics):
     """
-    Count ``layer``'s sends, receives, ChannelFull and failures in
-    ``metrics`` and time each call; group sends are counted from the
-    layer's ``group_sends`` report, which says which members missed one.
+    Time each of ``layer``'s calls in ``metrics``, keyed by its name and
+    how it ended (so its sends, receives, ChannelFull and failures are
+    counted by the same update); group sends are counted from the layer's
+    ``group_sends`` report, which says which members missed one.
     Returns ``layer``.
     """
     counter = _Counter(layer, metrics)
-    for name in ("send", "send_group", "group_add", "group_discard", "flush"):
+    if callable(getattr(layer, "send", None)):
+        layer.send = counter.send(layer.send)
+    for name in ("send_group", "group_add", "group_discard", "flush"):
         if callable(getattr(layer, name, None)):
             setattr(layer, name, counter.blocking(name, getattr(layer, name)))
     if callable(getattr(layer, "receive", None)):
@@ -41,57 +44,73 @@ def instrument_layer(layer, metrics):
 
 
 class _Counter(object):
-    """The wrappers of one layer's methods, and what they count."""
+    """The wrappers of one layer's methods: each call timed once, under its name and how it ended."""
 
     def __init__(self, layer, metrics):
         self.observe = metrics.layer_call_duration.observe
         self.count = metrics.layer_messages.add
-        self.errors = metrics.layer_errors.add
-        # Errors the caller made or expects, not the layer failing.
-        self.expected = (layer.ChannelFull, layer.MessageTooLarge, TypeError, ValueError)
         self.channel_full = layer.ChannelFull
+        # Errors the caller made, not the layer failing.
+        self.refused = (layer.MessageTooLarge, TypeError, ValueError)
 
-    def failed(self, call, error):
-        """Count what a call raised: ChannelFull, or a failure of the layer."""
+    def outcome(self, error):
+        """How a call that raised ``error`` ended: FULL, REFUSED, FAILED, or CANCELLED (not an Exception)."""
         if isinstance(error, self.channel_full):
-            self.count(CHANNEL_FULL)
-        elif not isinstance(error, self.expected):
-            self.errors(call)
+            return FULL
+        if isinstance(error, self.refused):
+            return REFUSED
+        if isinstance(error, Exception):
+            return FAILED
+        return CANCELLED
 
     def blocking(self, call, method):
-        observe, count, failed = self.observe, self.count, self.failed
-        counts_sent = call == "send"
+        observe, outcome = self.observe, self.outcome
+        done = call_key(call, DONE)
 
         @functools.wraps(method)
         def instrumented(*args, **kwargs):
             started = clock()
             try:
                 result = method(*args, **kwargs)
-            except Exception:
-                failed(call, sys.exc_info()[1])
+            except BaseException:
+                observe(call_key(call, outcome(sys.exc_info()[1])), clock() - started)
                 raise
-            finally:
-                observe(call, clock() - started)
-            if counts_sent:
-                count(SENT)
+            observe(done, clock() - started)
             return result
         return instrumented
 
+    def send(self, method):
+        # The hot call has a wrapper of its own, with no argument packing.
+        observe, outcome = self.observe, self.outcome
+        done = call_key("send", DONE)
+
+        @functools.wraps(method)
+        def send(channel, message):
+            started = clock()
+            try:
+                method(channel, message)
+            except BaseException:
+                observe(call_key("send", outcome(sys.exc_info()[1])), clock() - started)
+                raise
+            observe(done, clock() - started)
+        return send
+
     def receive(self, method):
-        observe, count, failed = self.observe, self.count, self.failed
+        observe, outcome = self.observe, self.outcome
+        # Indexed by whether the receive found nothing.
+        plain = (call_key("receive", DONE), call_key("receive", EMPTY))
+        waiting = (call_key("receive_wait", DONE), call_key("receive_wait", EMPTY))
 
         @functools.wraps(method)
         def receive(channels, block=False):
             started = clock()
             try:
                 channel, message = method(channels, block)
-            except Exception:
-                failed("receive", sys.exc_info()[1])
+            except BaseException:
+                observe(call_key("receive_wait" if block else "receive", outcome(sys.exc_info()[1])),
+                        clock() - started)
                 raise
-            finally:
-                observe("receive_wait" if block else "receive", clock() - started)
-            if channel is not None:
-                count(RECEIVED)
+            observe((waiting if block else plain)[channel is None], clock() - started)
             return channel, message
         return receive
 

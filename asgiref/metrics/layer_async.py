@@ -1,47 +1,46 @@
 """
 The asyncio half of :func:`asgiref.metrics.layer.instrument_layer`:
-``receive_async`` and ``send_async`` counted and timed. Python 3 only.
+``receive_async`` and ``send_async`` timed, keyed by how they ended.
+Python 3 only.
 """
 import functools
 
 from ..bridge.layer_calls import clock
-from .collectors import RECEIVED, SENT
+from .collectors import DONE, EMPTY, call_key
 
 
 def asynchronous_receive(counter, method):
     """``receive_async`` (a waiting receive), counted by ``counter``."""
-    observe, count = counter.observe, counter.count
+    observe, outcome = counter.observe, counter.outcome
+    # Indexed by whether the receive found nothing.
+    ends = (call_key("receive_wait", DONE), call_key("receive_wait", EMPTY))
 
     @functools.wraps(method)
     async def receive_async(channels):
         started = clock()
         try:
             channel, message = await method(channels)
-        except Exception as error:
-            counter.failed("receive", error)
+        except BaseException as error:
+            observe(call_key("receive_wait", outcome(error)), clock() - started)
             raise
-        finally:
-            observe("receive_wait", clock() - started)
-        if channel is not None:
-            count(RECEIVED)
+        observe(ends[channel is None], clock() - started)
         return channel, message
     return receive_async
 
 
 def asynchronous_send(counter, method):
     """``send_async``, counted by ``counter``."""
-    observe, count = counter.observe, counter.count
+    observe, outcome = counter.observe, counter.outcome
+    done = call_key("send", DONE)
 
     @functools.wraps(method)
     async def send_async(channel, message):
         started = clock()
         try:
             result = await method(channel, message)
-        except Exception as error:
-            counter.failed("send", error)
+        except BaseException as error:
+            observe(call_key("send", outcome(error)), clock() - started)
             raise
-        finally:
-            observe("send", clock() - started)
-        count(SENT)
+        observe(done, clock() - started)
         return result
     return send_async

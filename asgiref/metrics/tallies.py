@@ -1,10 +1,12 @@
 """
 The counts behind the metrics, kept as plain numbers, each thread its own
 (so an update takes no lock: one thread writes each number) and summed
-when scraped: a request or a layer call costs a bisect and a few
-additions, a fraction of what a prometheus_client metric object costs per
-update (docs/performance.rst measures it). ``collectors`` turns them into
-Prometheus metric families at each scrape.
+when scraped. An update is one Python call: the thread's own numbers are
+an attribute of a ``threading.local``, read inline, and a timing's count
+is its histogram row's (a request's status and a layer call's outcome are
+part of its key, so one update records both); docs/performance.rst
+measures what that costs. ``collectors`` turns them into Prometheus metric
+families at each scrape.
 """
 from __future__ import absolute_import, unicode_literals
 
@@ -12,98 +14,123 @@ import threading
 from bisect import bisect_left
 
 
-class _PerThread(object):
-    """A dict for each thread that updates a tally, kept after the thread ends, so no count is lost."""
+class _Shards(object):
+    """Each thread's own numbers (made by ``new`` at its first update), kept after the thread ends."""
 
-    def __init__(self):
-        self._local = threading.local()
+    def __init__(self, new):
+        #: ``local.shard`` is this thread's numbers, once it has updated them.
+        self.local = threading.local()
+        self._new = new
         self._lock = threading.Lock()
-        self._shards = []
+        self._all = []
 
     def mine(self):
-        """This thread's dict."""
+        """This thread's numbers, made if it has none yet."""
         try:
-            return self._local.shard
+            return self.local.shard
         except AttributeError:
-            shard = self._local.shard = {}
+            shard = self.local.shard = self._new()
             with self._lock:
-                self._shards.append(shard)
+                self._all.append(shard)
             return shard
 
-    def all(self):
-        """A copy of every thread's dict (each copied whole, at once: the GIL holds for a dict's copy)."""
+    def copies(self):
+        """A copy of every thread's numbers, each copied whole at once (the GIL holds for a list's or dict's copy)."""
         with self._lock:
-            shards = list(self._shards)
-        return [dict(shard) for shard in shards]
+            shards = list(self._all)
+        return [type(shard)(shard) for shard in shards]
 
 
 class Counts(object):
     """Counters by key: ``add(key, amount)``; ``snapshot()`` sums them over the threads."""
 
     def __init__(self, *keys):
-        self._shards = _PerThread()
-        self._mine = self._shards.mine
+        self._shards = _Shards(dict)
+        self._local = self._shards.local
         self._keys = keys
 
     def add(self, key, amount=1):
-        shard = self._mine()
+        try:
+            shard = self._local.shard
+        except AttributeError:
+            shard = self._shards.mine()
         shard[key] = shard.get(key, 0) + amount
 
     def snapshot(self):
         totals = dict((key, 0) for key in self._keys)
-        for shard in self._shards.all():
+        for shard in self._shards.copies():
             for key, count in shard.items():
                 totals[key] = totals.get(key, 0) + count
         return totals
 
 
 class Level(object):
-    """A number that goes up and down (requests in flight, open sockets): ``add(amount)``; ``value`` reads it."""
+    """A number that goes up and down (open sockets, busy threads): ``add(amount)``; ``value`` reads it."""
 
     def __init__(self):
-        self._counts = Counts(None)
-        self._mine = self._counts._mine
+        self._shards = _Shards(lambda: [0])
+        self._local = self._shards.local
 
     def add(self, amount=1):
-        shard = self._mine()
-        shard[None] = shard.get(None, 0) + amount
+        try:
+            self._local.shard[0] += amount
+        except AttributeError:
+            self._shards.mine()[0] += amount
 
     @property
     def value(self):
-        return self._counts.snapshot()[None]
+        return sum(shard[0] for shard in self._shards.copies())
 
 
 class Timings(object):
     """
-    Histograms by key (a call name; None for one alone): ``observe(key,
-    seconds)`` counts ``seconds`` in the first bucket of ``bounds`` it is
-    at most, or past the last one.
+    Histograms by key: ``observe(key, seconds)`` counts ``seconds`` in the
+    first bucket of ``bounds`` it is at most, or past the last one. A key's
+    count of observations is its row's, so a key can carry what else is
+    counted of the same event (a status, an outcome): :meth:`counts`.
     """
 
     def __init__(self, bounds):
         self.bounds = tuple(bounds)
-        self._shards = _PerThread()
-        self._mine = self._shards.mine
+        self._shards = _Shards(dict)
+        self._local = self._shards.local
 
     def observe(self, key, seconds):
-        shard = self._mine()
-        row = shard.get(key)
-        if row is None:
+        try:
+            shard = self._local.shard
+        except AttributeError:
+            shard = self._shards.mine()
+        try:
+            row = shard[key]
+        except KeyError:
             # A count per bucket, one past the last bound, then the sum of seconds.
             row = shard[key] = [0] * (len(self.bounds) + 1) + [0.0]
         row[bisect_left(self.bounds, seconds)] += 1
         row[-1] += seconds
 
-    def snapshot(self):
-        """{key: (cumulative counts per bound and +Inf, sum)}, as Prometheus buckets are."""
+    def rows(self, group=None):
+        """
+        {key: row} summed over the threads, a row being the count in each
+        bucket (one past the last bound) and then the sum of seconds; with
+        ``group``, keys that ``group(key)`` maps alike are summed under it.
+        """
         totals = {}
-        for shard in self._shards.all():
+        for shard in self._shards.copies():
             for key, row in shard.items():
-                row = list(row)
+                if group is not None:
+                    key = group(key)
                 total = totals.get(key)
-                totals[key] = row if total is None else [mine + theirs for mine, theirs in zip(total, row)]
+                totals[key] = list(row) if total is None else [mine + theirs for mine, theirs in zip(total, row)]
+        return totals
+
+    def counts(self, group=None):
+        """{key: observations}, grouped as :meth:`rows` groups them."""
+        return dict((key, sum(row[:-1])) for key, row in self.rows(group).items())
+
+    def snapshot(self, group=None):
+        """{key: (cumulative counts per bound and +Inf, sum)}, as Prometheus buckets are, grouped as :meth:`rows`."""
         found = {}
-        for key, row in totals.items():
+        for key, row in self.rows(group).items():
             running, cumulative = 0, []
             for count in row[:-1]:
                 running += count

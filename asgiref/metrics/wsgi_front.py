@@ -17,25 +17,19 @@ class WsgiFrontMetrics(object):
 
     def __init__(self, application, metrics):
         self.application = application
-        self._in_flight = metrics.http_requests_in_flight.add
-        self._observe = metrics.http_request_duration.observe
-        self._count = metrics.http_requests.add
+        self._started = metrics.http_requests_started.add
+        #: Count a request that is over: its status (text) and its duration in seconds.
+        self.answered = metrics.http_request_duration.observe
 
     def __call__(self, environ, start_response):
         request = _Request(self, start_response)
-        self._in_flight(1)
+        self._started()
         try:
             result = self.application(environ, request.start_response)
         except BaseException:
             request.finish()
             raise
         return _counted(result, request)
-
-    def count(self, status, seconds):
-        """Count a request that is over: its status (text) and its duration."""
-        self._count(status)
-        self._observe(None, seconds)
-        self._in_flight(-1)
 
 
 class _Request(object):
@@ -57,7 +51,7 @@ class _Request(object):
     def finish(self):
         if not self._finished:
             self._finished = True
-            self.front.count(self.status, clock() - self.started)
+            self.front.answered(self.status, clock() - self.started)
 
 
 class _Counted(object):

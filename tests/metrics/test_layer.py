@@ -5,6 +5,7 @@ layer still itself (its class, and the tracebacks that name it).
 from __future__ import absolute_import, unicode_literals
 
 import pytest
+import six
 
 from asgiref.bridge.layer_calls import failed_under
 from asgiref.inmemory import ChannelLayer
@@ -72,3 +73,38 @@ def test_a_failing_layer_is_counted_as_an_error_and_still_named_in_its_traceback
     found = samples(metrics)
     assert value(found, "asgiref_layer_errors_total", call="send") == 1
     assert value(found, "asgiref_layer_messages_sent_total") == 0
+
+
+def test_a_send_the_layer_refuses_as_bad_input_is_timed_but_neither_sent_nor_an_error():
+    metrics = Metrics()
+    layer = instrument_layer(ChannelLayer(), metrics)
+    with pytest.raises(TypeError):
+        layer.send("work", {"n": object()})
+    found = samples(metrics)
+    assert value(found, "asgiref_layer_call_duration_seconds_count", call="send") == 1
+    assert value(found, "asgiref_layer_messages_sent_total") == 0
+    assert value(found, "asgiref_layer_errors_total", call="send") == 0
+
+
+def test_a_waiting_receive_is_timed_apart_from_one_that_looks():
+    metrics = Metrics()
+    layer = instrument_layer(ChannelLayer(), metrics)
+    layer.send("work", {"n": 1})
+    assert layer.receive(["work"], block=True)[1] == {"n": 1}
+    found = samples(metrics)
+    assert value(found, "asgiref_layer_call_duration_seconds_count", call="receive_wait") == 1
+    assert ("asgiref_layer_call_duration_seconds_count", (("call", "receive"),)) not in found
+    assert value(found, "asgiref_layer_messages_received_total") == 1
+
+
+@pytest.mark.skipif(six.PY2, reason="receive_async is Python 3's")
+def test_receive_async_is_counted_and_a_cancelled_one_is_only_timed():
+    from tests.metrics.receiving import receive_then_cancel_one
+    metrics = Metrics()
+    layer = instrument_layer(ChannelLayer(), metrics)
+    layer.send("work", {"n": 1})
+    assert receive_then_cancel_one(layer, ["work"], ["nothing"]) == ("work", {"n": 1})
+    found = samples(metrics)
+    assert value(found, "asgiref_layer_messages_received_total") == 1
+    assert value(found, "asgiref_layer_call_duration_seconds_count", call="receive_wait") == 2
+    assert value(found, "asgiref_layer_errors_total", call="receive") == 0
