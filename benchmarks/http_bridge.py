@@ -105,11 +105,12 @@ def wrk(port, connections, duration, path="/"):
 
 
 def cpu_seconds(pid):
-    """User and system CPU seconds the process ``pid`` has used so far (all its threads)."""
+    """(user, system) CPU seconds the process ``pid`` has used so far (all its threads)."""
     with open("/proc/%d/stat" % pid) as stat:
         # After the command name in parentheses: utime and stime are fields 14 and 15.
         fields = stat.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / float(os.sysconf("SC_CLK_TCK"))
+    tick = float(os.sysconf("SC_CLK_TCK"))
+    return int(fields[11]) / tick, int(fields[12]) / tick
 
 
 def memory(pid, field):

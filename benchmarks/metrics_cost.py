@@ -8,19 +8,22 @@ serves them on a port nobody scrapes during the runs: a scrape every few
 seconds costs nothing measurable). Load comes from wrk on loopback, for a
 bounded time at each concurrency level; each side is measured ``--runs``
 times, interleaved, and its best run kept (on a shared machine the other
-runs are slowed by whatever else runs); beside it, the server's CPU time
-per request over all the runs, which the machine's load moves less.
+runs are slowed by whatever else runs); beside it, the server's user and
+system CPU time per request over all the runs, which the machine's load
+moves less.
 Then, in this process, what the instruments add to one layer call and to
 one request through each front, with timeit: a figure the machine's load
 barely moves.
 
-With ``--instructions SECONDS``, each side also runs under valgrind's
+With ``--same``, neither side is metered: the ratios then show how far
+apart two identical servers measure on this machine. With
+``--instructions SECONDS``, each side also runs under valgrind's
 callgrind for that long, and the table adds the machine instructions the
 whole server process executes per request: a count other work on the
 machine does not move (about 1 % apart from run to run).
 
     python benchmarks/metrics_cost.py [--seconds 5] [--runs 5] [--connections 8,32] [--servers waitress,uvicorn]
-                                      [--instructions 20]
+                                      [--instructions 20] [--same]
 
 Needs Linux, wrk (apt-get install wrk), the serve and metrics extras
 (pip install ".[serve,metrics]"), and for ``--instructions`` valgrind.
@@ -48,11 +51,12 @@ def command(server, port, metered):
     return arguments
 
 
-def measure(server, levels, duration, runs):
+def measure(server, levels, duration, runs, same=False):
     """
     {(metered, connections): (req/s, p50, p99)}, the best of ``runs`` runs
-    each, and {(metered, connections): the server's CPU microseconds per
-    request over all the runs}.
+    each, and {(metered, connections): the server's user and system CPU
+    microseconds per request over all the runs}. With ``same``, neither side is metered:
+    the ratios then show the spread between two identical servers.
     """
     ports = {False: free_port(), True: free_port()}
     processes = {}
@@ -61,18 +65,19 @@ def measure(server, levels, duration, runs):
     try:
         # Started one by one inside the try, so one that fails to start leaves none running.
         for metered, port in ports.items():
-            processes[metered] = start(server, port, command(server, port, metered))
+            processes[metered] = start(server, port, command(server, port, metered and not same))
         for port in ports.values():
             load(port, 8, 1)  # warm up
         for connections in levels:
             for run in range(runs):
                 # Each side goes first in every other round, so neither gains from the order.
                 for metered in ((False, True) if run % 2 == 0 else (True, False)):
-                    used = cpu_seconds(processes[metered].pid)
+                    user, system = cpu_seconds(processes[metered].pid)
                     found = load(ports[metered], connections, duration)
-                    used = cpu_seconds(processes[metered].pid) - used
-                    seconds, requests = cpu.get((metered, connections), (0.0, 0.0))
-                    cpu[(metered, connections)] = (seconds + used, requests + found[0] * duration)
+                    now_user, now_system = cpu_seconds(processes[metered].pid)
+                    total = cpu.get((metered, connections), (0.0, 0.0, 0.0))
+                    cpu[(metered, connections)] = (total[0] + now_user - user, total[1] + now_system - system,
+                                                   total[2] + found[0] * duration)
                     best = results.get((metered, connections))
                     if best is None or found[0] > best[0]:
                         results[(metered, connections)] = found
@@ -80,7 +85,8 @@ def measure(server, levels, duration, runs):
         for process in processes.values():
             process.terminate()
             process.wait()
-    return results, dict((key, seconds / requests * 1e6) for key, (seconds, requests) in cpu.items())
+    return results, dict((key, (user / requests * 1e6, system / requests * 1e6))
+                         for key, (user, system, requests) in cpu.items())
 
 
 def instructions(server, duration):
@@ -121,24 +127,30 @@ def main():
     parser.add_argument("--connections", default="8,32", help="concurrency levels, comma separated")
     parser.add_argument("--servers", default="waitress,uvicorn", help="HTTP servers, comma separated")
     parser.add_argument("--runs", type=int, default=5, help="runs of each side at each level; the best is kept")
+    parser.add_argument("--same", action="store_true",
+                        help="run both sides without --metrics, to see how far apart two identical servers measure")
     parser.add_argument("--instructions", type=int, default=0, metavar="SECONDS",
                         help="also count instructions per request under valgrind for this long (0: not)")
     arguments = parser.parse_args()
     levels = [int(level) for level in arguments.connections.split(",")]
     rows = [("server", "connections", "req/s without", "req/s with --metrics", "ratio", "p99 without",
-             "p99 with", "p99 ratio", "CPU/request without", "with", "ratio")]
+             "p99 with", "p99 ratio", "user CPU/request without", "with", "ratio", "system without", "with")]
     for server in arguments.servers.split(","):
-        results, cpu = measure(server, levels, arguments.seconds, arguments.runs)
+        results, cpu = measure(server, levels, arguments.seconds, arguments.runs, arguments.same)
         for connections in levels:
             plain, metered = results[(False, connections)], results[(True, connections)]
             plain_cpu, metered_cpu = cpu[(False, connections)], cpu[(True, connections)]
             rows.append((server, str(connections), "%.0f" % plain[0], "%.0f" % metered[0],
                          "%.3fx" % (metered[0] / plain[0]), "%.2f ms" % (plain[2] * 1e3),
                          "%.2f ms" % (metered[2] * 1e3), "%.2fx" % (metered[2] / plain[2]),
-                         "%.0f us" % plain_cpu, "%.0f us" % metered_cpu, "%.3fx" % (metered_cpu / plain_cpu)))
+                         "%.0f us" % plain_cpu[0], "%.0f us" % metered_cpu[0],
+                         "%.3fx" % (metered_cpu[0] / plain_cpu[0]), "%.0f us" % plain_cpu[1],
+                         "%.0f us" % metered_cpu[1]))
     print("Python %s, asgiref serve hello_app:application (in-memory layer, %d worker threads, waitress with %d "
           "threads), wrk on loopback, %ds per run, best of %d interleaved runs"
           % (sys.version.split()[0], 4, THREADS, arguments.seconds, arguments.runs))
+    if arguments.same:
+        print("--same: neither side has --metrics; the ratios are the spread between two identical servers")
     print_table(rows)
     if arguments.instructions:
         print()
