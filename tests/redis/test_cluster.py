@@ -355,12 +355,18 @@ def test_a_send_through_a_stale_slot_map_follows_moved_and_stores_once(layer):
 
 # Failover: a master killed under traffic.
 
+#: Seconds a reply the dead master sent just before SIGKILL may take to reach a loaded test machine's client.
+_IN_FLIGHT = 1.0
+
+
 def test_a_master_killed_under_traffic_is_replaced_and_the_same_layer_serves_again():
     layer = layer_on_cluster(receive_timeout=1)
     layer.flush()
     channels = names_in_other_slots(12, "failover")
     stop = threading.Event()
     sent, unsure, full, received, errors, probes = [], [], [], [], [], []
+    # (number, channel, time) of each message received.
+    arrivals = []
 
     def send():
         number = 0
@@ -388,6 +394,7 @@ def test_a_master_killed_under_traffic_is_replaced_and_the_same_layer_serves_aga
                 continue
             if channel is not None:
                 received.append(message["n"])
+                arrivals.append((message["n"], channel, time.time()))
 
     threads = [threading.Thread(target=send), threading.Thread(target=receive)]
     for thread in threads:
@@ -400,6 +407,7 @@ def test_a_master_killed_under_traffic_is_replaced_and_the_same_layer_serves_aga
         time.sleep(1)
         received_before_kill = len(received)
         victim.kill()
+        killed_at = time.time()
         # The same layer object, no restart: once the replica took over, a
         # send to a channel of the dead master's slots is stored and received.
         # Each try its own number: a try that raised may still have been stored.
@@ -423,8 +431,20 @@ def test_a_master_killed_under_traffic_is_replaced_and_the_same_layer_serves_aga
         victim.restart()
         cluster().wait_until_ok(timeout=30)
     assert probe in received
-    # At most once: lost messages are allowed (what the master had not replicated), duplicates are not.
-    assert len(received) == len(set(received))
+    # Lost messages are allowed (what the master had not replicated). A second
+    # delivery only in the window docs/redis.rst states: a message taken from
+    # the dead master just before it died, the take not yet replicated. So
+    # only on that master's channels, the first time before the kill, and
+    # never a third time.
+    first_arrival = {}
+    for number, channel, arrived in arrivals:
+        if number in first_arrival:
+            assert channel in victim_channels, "%r came twice on a surviving master's channel" % number
+            assert first_arrival[number] <= killed_at + _IN_FLIGHT, (
+                "%r came twice, the first time %.3f s after the kill" % (number, first_arrival[number] - killed_at))
+            assert received.count(number) == 2, "%r came %d times" % (number, received.count(number))
+        else:
+            first_arrival[number] = arrived
     # Nothing that was not sent; a send that raised ChannelFull stored nothing.
     assert set(received) <= set(sent) | set(unsure) | set(probes)
     assert not set(received) & set(full)
