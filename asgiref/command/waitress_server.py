@@ -73,7 +73,11 @@ class HttpServer(object):
         """Make :meth:`serve` stop; safe from any thread and from a signal handler."""
         self._stopping.set()
         # Wake the loop now rather than at the end of its current wait.
-        self._server.pull_trigger()
+        try:
+            self._server.pull_trigger()
+        except OSError:
+            # The loop has ended and closed its trigger: there is nothing left to wake.
+            pass
 
     def serve(self, drain_timeout):
         """

@@ -157,6 +157,16 @@ def test_a_stop_waits_for_requests_in_flight_and_refuses_new_connections():
     assert result == [True]
 
 
+def test_a_stop_after_the_server_has_stopped_does_nothing():
+    server = HttpServer(hello, port=0, threads=2)
+    thread, result = serve_in_thread(server)
+    server.stop()
+    thread.join(10)
+    assert result == [True]
+    # Its loop and wake-up pipe are closed by now: a second stop (a signal, a test's teardown) is no error.
+    server.stop()
+
+
 def test_a_stop_gives_up_after_the_drain_timeout():
     release = threading.Event()
     started = threading.Event()
