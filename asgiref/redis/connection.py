@@ -243,6 +243,47 @@ class Server(object):
                 connection.disconnect()
                 raise
 
+    def run_replicated(self, script, keys, args, timeout):
+        """
+        Run ``script`` and, if it returned anything, wait up to ``timeout``
+        seconds for every replica connected to this server to have its
+        writes: ``(reply, replicas, confirmed)``, replicas as ROLE counts
+        them and how many WAIT found with the writes. All on one connection,
+        as WAIT counts the writes of its own connection only; never retried
+        (a failure raises RedisUnavailable), nor retried by the caller
+        unless nothing can have run.
+        """
+        connection = self.connection()
+        try:
+            if connection._sock is not None and self._closed_by_server(connection):
+                connection.disconnect()
+            if connection._sock is None:
+                connection.connect()
+            call = packed_script_call(script, keys, args)
+            reply, role = _read_both(connection, call)
+            if isinstance(reply, NoScriptError):
+                # The script did not run: load it, and run it again.
+                connection.send_command("SCRIPT", "LOAD", script.source)
+                connection.read_response()
+                reply, role = _read_both(connection, call)
+            for answer in (reply, role):
+                if isinstance(answer, ResponseError):
+                    raise answer
+            replicas = len(role[2]) if role[0] in (b"master", "master") else 0
+            if not reply or not replicas:
+                return reply, replicas, replicas
+            connection.send_command("WAIT", replicas, max(1, int(timeout * 1000)))
+            return reply, replicas, connection.read_response()
+        except _FAILURES as error:
+            connection.disconnect()
+            raise self.unavailable(error)
+        except ResponseError:
+            raise
+        except BaseException:
+            # Interrupted mid-call: a reply left unread would answer the next one.
+            connection.disconnect()
+            raise
+
     @staticmethod
     def _closed_by_server(connection):
         # An idle connection has nothing to read unless the server closed it.
@@ -349,6 +390,18 @@ def _reason(error, waited):
     # Python 2 keeps no cause: redis-py wrote the system's reason last.
     wrapped = _WRAPPED_REASON.match(str(error))
     return wrapped.group(1) if wrapped else (str(error) or type(error).__name__)
+
+
+def _read_both(connection, call):
+    # The script's reply (or its error) and ROLE's, read whole either way.
+    connection.send_packed_command([call, packed_command((b"ROLE",))])
+    replies = []
+    for _ in range(2):
+        try:
+            replies.append(connection.read_response())
+        except ResponseError as error:
+            replies.append(error)
+    return replies
 
 
 def _send(connection, command):

@@ -3,13 +3,15 @@ The cluster layer against a real Redis Cluster of six redis-server nodes
 (three masters, three replicas), started once for this module: the whole
 conformance suite, then what it promises beyond it: the keys of a channel,
 a group or a process in one hash slot, keys over every master, blocked
-receives over several slots woken by a send without polling, NOSCRIPT, and
-a master killed under traffic. Where redis-py has no cluster client (Python
+receives over several slots woken by a send without polling, NOSCRIPT,
+takes that wait for the replicas (``wait_for_replicas``), and a master
+killed under traffic. Where redis-py has no cluster client (Python
 2, 3.6) the tests skip saying so, and constructing the layer says what it needs.
 """
 from __future__ import absolute_import, unicode_literals
 
 import resource
+import signal
 import subprocess
 import threading
 import time
@@ -78,6 +80,12 @@ class EncryptedClusterConformanceTests(ClusterConformanceTests):
     """Every message Fernet-encrypted."""
 
     layer_options = {"symmetric_encryption_keys": ["test", "old"]}
+
+
+class WaitingForReplicasClusterConformanceTests(ClusterConformanceTests):
+    """Every take handed out once the replicas have it."""
+
+    layer_options = {"wait_for_replicas": True}
 
 
 @pytest.fixture
@@ -359,8 +367,9 @@ def test_a_send_through_a_stale_slot_map_follows_moved_and_stores_once(layer):
 _IN_FLIGHT = 1.0
 
 
-def test_a_master_killed_under_traffic_is_replaced_and_the_same_layer_serves_again():
-    layer = layer_on_cluster(receive_timeout=1)
+@pytest.mark.parametrize("wait_for_replicas", [False, True])
+def test_a_master_killed_under_traffic_is_replaced_and_the_same_layer_serves_again(wait_for_replicas):
+    layer = layer_on_cluster(receive_timeout=1, wait_for_replicas=wait_for_replicas)
     layer.flush()
     channels = names_in_other_slots(12, "failover")
     stop = threading.Event()
@@ -431,11 +440,15 @@ def test_a_master_killed_under_traffic_is_replaced_and_the_same_layer_serves_aga
         victim.restart()
         cluster().wait_until_ok(timeout=30)
     assert probe in received
-    # Lost messages are allowed (what the master had not replicated). A second
-    # delivery only in the window docs/redis.rst states: a message taken from
-    # the dead master just before it died, the take not yet replicated. So
-    # only on that master's channels, the first time before the kill, and
-    # never a third time.
+    # Lost messages are allowed (what the master had not replicated).
+    if wait_for_replicas:
+        # Every take was on the replica before it was handed out: nothing twice.
+        assert sorted(received) == sorted(set(received)), "delivered twice: %r" % sorted(
+            number for number in set(received) if received.count(number) > 1)
+    # Without it, a second delivery only in the window docs/redis.rst states:
+    # a message taken from the dead master just before it died, the take not
+    # yet replicated. So only on that master's channels, the first time
+    # before the kill, and never a third time.
     first_arrival = {}
     for number, channel, arrived in arrivals:
         if number in first_arrival:
@@ -478,6 +491,98 @@ def test_a_message_taken_and_replicated_before_its_master_dies_is_not_delivered_
         cluster().wait_until_ok(timeout=30)
     # The promoted replica holds what was replicated: the message not taken, not the one taken.
     assert after_failover == [(channel, {"n": 2}), (None, None)]
+
+
+def test_wait_for_replicas_is_true_or_false():
+    for value in (1, "yes", None):
+        with pytest.raises(TypeError) as raised:
+            layer_on_cluster(wait_for_replicas=value)
+        assert "wait_for_replicas must be True or False" in str(raised.value)
+
+
+def waiting_layer_and_channel(prefix):
+    """A flushed layer with ``wait_for_replicas``, a channel from ``prefix`` on the first master, and its replica."""
+    layer = layer_on_cluster(wait_for_replicas=True)
+    layer.flush()
+    master = cluster().masters()[0]
+    channel = [name for name in names_in_other_slots(100, prefix) if _serves(master, slot(name))][0]
+    return layer, channel, master, _replica_of(master)
+
+
+def test_with_wait_for_replicas_a_take_is_handed_out_once_its_replica_has_it():
+    layer, channel, master, replica = waiting_layer_and_channel("confirmed")
+    layer.send(channel, {"n": 1})
+    _wait_until_replicated(master, replica)
+    # The replica stalls for a moment, well within REPLICA_TIMEOUT: the take waits for it.
+    replica.process.send_signal(signal.SIGSTOP)
+    try:
+        receiving, received = in_thread(layer.receive, [channel])
+        receiving.join(0.3)
+        assert not received, "handed out while the replica could not have the take"
+    finally:
+        replica.process.send_signal(signal.SIGCONT)
+    receiving.join(10)
+    assert received == [(channel, {"n": 1})]
+    import redis
+    reader = redis.Redis(host="127.0.0.1", port=replica.port, single_connection_client=True)
+    try:
+        reader.execute_command("READONLY")
+        assert reader.llen(layer.layout.channel_list(channel)) == 0
+    finally:
+        reader.close()
+
+
+def test_with_wait_for_replicas_a_receive_through_a_stale_slot_map_follows_moved():
+    layer = layer_on_cluster(wait_for_replicas=True)
+    layer.flush()
+    name = names_in_other_slots(1, "stale.confirmed")[0]
+    layer.send(name, {"n": 1})
+    client = layer.cluster()
+    owner = client.get_node_from_key(layer.layout.channel_list(name))
+    client.nodes_manager.slots_cache[slot(name)] = [
+        node for node in client.get_primaries() if node.name != owner.name][:1]
+    assert layer.receive([name]) == (name, {"n": 1})
+    assert layer.receive([name]) == (None, None)
+
+
+def test_with_wait_for_replicas_a_take_its_replica_does_not_confirm_is_put_back():
+    layer, channel, _, replica = waiting_layer_and_channel("unconfirmed")
+    layer.send(channel, {"n": 1})
+    layer.send(channel, {"n": 2})
+    replica.process.send_signal(signal.SIGSTOP)
+    try:
+        with pytest.raises(RedisUnavailable) as raised:
+            layer.receive([channel])
+    finally:
+        replica.process.send_signal(signal.SIGCONT)
+    assert "0 of its 1 replicas had this receive's take within" in str(raised.value)
+    assert "the messages it took (1) are back at the head of their list" in str(raised.value)
+    cluster().wait_until_ok(timeout=30)
+    # Nothing lost, the order kept.
+    assert [layer.receive([channel]) for _ in range(3)] == [(channel, {"n": 1}), (channel, {"n": 2}), (None, None)]
+
+
+def test_with_wait_for_replicas_receive_async_and_batches_take_as_receive_does():
+    if six.PY2:
+        pytest.skip("receive_async needs Python 3's asyncio")
+    layer = layer_on_cluster(wait_for_replicas=True)
+    layer.flush()
+    import asyncio
+    from asgiref.redis import close_clients
+    for number in range(3):
+        layer.send("confirmed.reply!%d" % number, {"n": number})
+    layer.send("confirmed.plain", {"n": 3})
+    channels = ["confirmed.plain"] + names_in_other_slots(2, "confirmed.other")
+    loop = asyncio.new_event_loop()
+    try:
+        # A process's reply channels take a batch; the others one message, over several slots.
+        received = [loop.run_until_complete(layer.receive_async(["confirmed.reply!"])) for _ in range(3)]
+        received.append(loop.run_until_complete(layer.receive_async(channels)))
+        loop.run_until_complete(close_clients(layer))
+    finally:
+        loop.close()
+    assert received == [("confirmed.reply!%d" % number, {"n": number}) for number in range(3)] + [
+        ("confirmed.plain", {"n": 3})]
 
 
 def _replica_of(node):

@@ -53,7 +53,12 @@ async def receive_async(self, channels):
                 elif step.script is None:
                     reply = await _execute(self, client, step.keys)
                 else:
-                    round_trip = _run(self, client, step.script, step.keys, step.arguments)
+                    if self.wait_for_replicas:
+                        # The take and its WAIT on one connection: the blocking path's, in a thread.
+                        round_trip = asyncio.get_event_loop().run_in_executor(
+                            None, self.take, step.keys, step.arguments)
+                    else:
+                        round_trip = _run(self, client, step.script, step.keys, step.arguments)
                     if step.arguments[1] > 1:
                         # A receive that takes a batch keeps it if cancelled.
                         round_trip = _kept_if_cancelled(round_trip, functools.partial(_keep_reply, self))

@@ -37,7 +37,7 @@ from ..urls import redacted
 from . import fanout as cluster_fanout, wire as cluster_wire
 from .doorbells import Doorbells
 from .seeds import seed_nodes
-from .steps import FAILURES, RECEIVE, SEND, Subscribe, Wait
+from .steps import FAILURES, PUT_BACK, RECEIVE, SEND, Subscribe, Wait
 
 __all__ = ["RedisClusterChannelLayer"]
 
@@ -47,6 +47,8 @@ _CHANNEL_STATISTICS = Script(wire.CHANNEL_STATISTICS)
 
 #: While the cluster cannot be reached, a blocked receive tries again this often.
 _RECONNECT_PAUSE = 0.2
+#: Seconds a take waits for the replicas with ``wait_for_replicas``.
+REPLICA_TIMEOUT = 1.0
 #: Keys deleted or read per round trip by ``flush`` and ``global_statistics``.
 _BATCH = 1000
 
@@ -83,11 +85,27 @@ class RedisClusterChannelLayer(RedisChannelLayer):
     the lists' shard channels, which every send rings (SPUBLISH). A send
     retried after a lost reply stores nothing twice; what a master had not
     replicated when it died is lost.
+
+    A message taken from a master that dies before its replica has the
+    take can be delivered again by the replica that takes over. With
+    ``wait_for_replicas=True`` it cannot: a receive hands out what it took
+    only once every replica connected to the master has the take (Redis
+    WAIT, up to REPLICA_TIMEOUT seconds); otherwise it puts the messages
+    back at the head of their list and raises RedisUnavailable, and a
+    blocked receive tries again until its ``receive_timeout``. Each take
+    then costs a second round trip, and a master whose replicas lag
+    hands out nothing meanwhile; ``receive_async`` runs its takes in the
+    event loop's default executor.
     """
 
     def __init__(self, expiry=EXPIRY, hosts=None, prefix=PREFIX, group_expiry=GROUP_EXPIRY, capacity=CAPACITY,
                  channel_capacity=None, symmetric_encryption_keys=None, stats_prefix=STATS_PREFIX,
-                 connection_kwargs=None, receive_timeout=None, max_message_size=None):
+                 connection_kwargs=None, receive_timeout=None, max_message_size=None, wait_for_replicas=False):
+        if not isinstance(wait_for_replicas, bool):
+            raise TypeError("wait_for_replicas must be True or False, not %s %r"
+                            % (type(wait_for_replicas).__name__, wait_for_replicas))
+        #: Whether a receive hands out only takes every connected replica has.
+        self.wait_for_replicas = wait_for_replicas
         missing = cluster_support()
         if missing:
             raise RuntimeError("RedisClusterChannelLayer needs redis-py 4.6 or later, with its cluster clients, "
@@ -186,6 +204,53 @@ class RedisClusterChannelLayer(RedisChannelLayer):
                 return client.eval(script.source, len(keys), *arguments)
         except FAILURES as error:
             raise self.unavailable(error)
+
+    def take(self, keys, arguments):
+        """
+        Run the receive script over ``keys`` (list keys of one slot): what
+        it took, ``[list key, message, ...]``, or None. With
+        ``wait_for_replicas``, only once every replica connected to the
+        master has the take; if one does not within REPLICA_TIMEOUT, the
+        messages go back to the head of their list and RedisUnavailable
+        says so (as it does when the master cannot be reached).
+        """
+        if not self.wait_for_replicas:
+            return self.run(RECEIVE, keys, arguments)
+        client = self.cluster()
+        for attempt in (1, 2):
+            server = self._master_of(client, keys[0])
+            try:
+                if server is None:
+                    raise RedisUnavailable("no master serves %s in the slot map" % keys[0])
+                found, replicas, confirmed = server.run_replicated(RECEIVE, keys, arguments, REPLICA_TIMEOUT)
+                break
+            except (RedisUnavailable, ResponseError) as error:
+                # A stale slot map (MOVED) or a lost master: learn the slots
+                # again. Only a refused script, which took nothing, is tried again at once.
+                self._learn_slots(client)
+                if attempt == 2 or not isinstance(error, ResponseError):
+                    raise self.unavailable(error)
+        if confirmed < replicas:
+            raise RedisUnavailable("%s: %d of its %d replicas had this receive's take within %s s; %s" % (
+                server.subject(), confirmed, replicas, REPLICA_TIMEOUT, self._put_back(server, found)))
+        return found
+
+    def _put_back(self, server, found):
+        """Put a take's messages (``[list key, message, ...]``) back at the head of their list; say how it went."""
+        messages = found[1:]
+        keys = [found[0]] + self.layout.message_keys(self.layout.channel_of(found[0]), len(messages))
+        try:
+            server.run(PUT_BACK, keys, [self._expiry_ms] + messages, retry=False)
+        except (RedisUnavailable, ResponseError) as error:
+            return "the messages it took (%d) are lost: putting them back failed (%s)" % (len(messages), error)
+        return "the messages it took (%d) are back at the head of their list" % len(messages)
+
+    def _learn_slots(self, client):
+        try:
+            client.nodes_manager.initialize()
+        except FAILURES:
+            # Unreachable for now; the next try learns them.
+            pass
 
     def _master_of(self, client, key):
         """A Server for the master that the client's slot map gives ``key``, or None if it names none."""
@@ -579,7 +644,7 @@ class _Calls(object):
                 return _perform(step)
             if step.script is None:
                 return self.layer._execute(step.keys)
-            return self.layer.run(step.script, step.keys, step.arguments)
+            return self.layer.take(step.keys, step.arguments)
         except RedisUnavailable as error:
             self.close()
             return error

@@ -13,9 +13,11 @@ import redis
 from ..connection import Script
 from . import wire
 
-#: The send and receive scripts, on the cluster's key layout.
+#: The send and receive scripts, on the cluster's key layout, and the one
+#: that puts back what a receive took.
 SEND = Script(wire.SEND)
 RECEIVE = Script(wire.RECEIVE)
+PUT_BACK = Script(wire.PUT_BACK)
 
 #: What redis-py raises when the cluster, a node or a slot cannot be reached
 #: (a MOVED or CLUSTERDOWN that outlived its retries included).

@@ -149,3 +149,17 @@ end
 
 #: wire.RECEIVE over lists of one slot, leaving taken messages' keys emptied.
 RECEIVE = _TAKE + wire.RECEIVE_FROM_LISTS
+
+#: Put messages a receive took back at the head of their list, first
+#: first: KEYS: the list, then a fresh message key per message; ARGV: expiry
+#: in ms, then the messages. Rings the list's shard channel, as a send does.
+PUT_BACK = """
+local expiry = tonumber(ARGV[1])
+for i = #KEYS, 2, -1 do
+    redis.call('SET', KEYS[i], ARGV[i], 'PX', expiry)
+    redis.call('LPUSH', KEYS[1], KEYS[i])
+end
+redis.call('PEXPIRE', KEYS[1], expiry + 1000)
+redis.call('SPUBLISH', KEYS[1], '')
+return #KEYS - 1
+"""
