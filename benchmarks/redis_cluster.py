@@ -1,6 +1,7 @@
 """
-The cluster layer on a 3-master Redis Cluster against this package's layer
-on one Redis and channels_redis 4 on one Redis: same machine, same
+The cluster layer on a 3-master Redis Cluster (as it comes, and with
+``wait_for_replicas``) against this package's layer on one Redis (alone,
+and with a replica) and channels_redis 4 on one Redis: same machine, same
 workloads, one run.
 
     python benchmarks/redis_cluster.py [--seconds 1.0] [--rounds 3]
@@ -8,7 +9,8 @@ workloads, one run.
 Run it with a Python that has this package's ``redis`` extra and the test
 dependencies (the tox py313 environment has both): it starts a throwaway
 redis-server and a throwaway cluster of six nodes (three masters, three
-replicas; ``tests.redis_cluster``), and builds channels_redis 4 in a cached
+replicas; ``tests.redis_cluster``), a server with a replica of its own,
+and builds channels_redis 4 in a cached
 virtualenv on first use (``benchmarks/redis_layer.py``'s). Each side runs
 in a subprocess of its own, the sides taking turns for several rounds;
 each keeps its best.
@@ -17,6 +19,11 @@ Ping-pong is a ``send`` and a ``receive`` on one ordinary channel (this
 package's synchronous calls; channels_redis's coroutines, its only API).
 ``send_group`` goes to 1,000 ordinary members; between runs, untimed, the
 layer is flushed and the group made again.
+
+The replicated server shows what a replica costs on its own: on one
+machine the cluster's replicas apply every write on the same cores as the
+masters and the client, which the lone server's ping-pong never pays for.
+With ``wait_for_replicas`` each take also waits for the replica (WAIT).
 """
 from __future__ import print_function, unicode_literals
 
@@ -36,7 +43,9 @@ ROOT = os.path.dirname(HERE)
 #: The sides, as the table names them.
 NAMES = {
     "single": "this package, one Redis",
+    "replicated": "this package, one Redis and a replica",
     "cluster": "this package, cluster of 3 masters",
+    "cluster_waiting": "the same, wait_for_replicas=True",
     "channels_redis": "channels_redis 4, one Redis",
 }
 
@@ -97,11 +106,12 @@ def measure_channels_redis(hosts, seconds):
 def measure(side, hosts, seconds):
     if side == "channels_redis":
         return measure_channels_redis(hosts, seconds)
-    if side == "cluster":
-        from asgiref.redis import RedisClusterChannelLayer as layer_class
-    else:
-        from asgiref.redis import RedisChannelLayer as layer_class
-    return measure_sync(layer_class(hosts=hosts, capacity=1000000), seconds)
+    if side.startswith("cluster"):
+        from asgiref.redis import RedisClusterChannelLayer
+        return measure_sync(RedisClusterChannelLayer(
+            hosts=hosts, capacity=1000000, wait_for_replicas=side == "cluster_waiting"), seconds)
+    from asgiref.redis import RedisChannelLayer
+    return measure_sync(RedisChannelLayer(hosts=hosts, capacity=1000000), seconds)
 
 
 def run_side(python, side, hosts, seconds):
@@ -115,12 +125,13 @@ def run_side(python, side, hosts, seconds):
 
 
 def print_results(best):
-    single, cluster, channels_redis = (best[side] for side in ("single", "cluster", "channels_redis"))
-    rows = [("workload, ops/s", NAMES["single"], NAMES["cluster"], NAMES["channels_redis"],
-             "cluster / one Redis", "cluster / channels_redis")]
-    for key, label in (("ping_pong", "ping-pong, ~1 KB"), ("send_group", "send_group to 1,000 members")):
-        rows.append((label, "%.0f" % single[key], "%.0f" % cluster[key], "%.0f" % channels_redis[key],
-                     "%.2fx" % (cluster[key] / single[key]), "%.2fx" % (cluster[key] / channels_redis[key])))
+    rows = [("side", "ping-pong ~1 KB, ops/s", "vs one Redis", "send_group to 1,000 members, /s",
+             "vs channels_redis")]
+    for side in ("single", "replicated", "cluster", "cluster_waiting", "channels_redis"):
+        rows.append((NAMES[side], "%.0f" % best[side]["ping_pong"],
+                     "%.2fx" % (best[side]["ping_pong"] / best["single"]["ping_pong"]),
+                     "%.0f" % best[side]["send_group"],
+                     "%.2fx" % (best[side]["send_group"] / best["channels_redis"]["send_group"])))
     print_table(rows)
 
 
@@ -138,9 +149,13 @@ def main():
     from tests.redis_cluster import RedisCluster
     channels_redis_python = cached_python("channels_redis", sys.executable, SIDES["channels_redis"][1])
     process, port = start_redis()
+    primary, primary_port = start_redis()
+    replica, _ = start_redis(replica_of=primary_port)
     cluster = RedisCluster()
     one_redis = ["redis://127.0.0.1:%d/0" % port]
-    sides = [("single", sys.executable, one_redis), ("cluster", sys.executable, cluster.urls[:1]),
+    sides = [("single", sys.executable, one_redis),
+             ("replicated", sys.executable, ["redis://127.0.0.1:%d/0" % primary_port]),
+             ("cluster", sys.executable, cluster.urls[:1]), ("cluster_waiting", sys.executable, cluster.urls[:1]),
              ("channels_redis", channels_redis_python, one_redis)]
     runs = dict((side, []) for side in NAMES)
     try:
@@ -151,10 +166,11 @@ def main():
                 runs[side].append(run_side(python, side, hosts, arguments.seconds))
     finally:
         cluster.stop()
-        process.terminate()
-        process.wait()
+        for server in (process, primary, replica):
+            server.terminate()
+            server.wait()
     best = dict((side, dict((key, max(run[key] for run in runs[side])) for key in runs[side][0])) for side in runs)
-    print("Python %s, best of %d interleaved rounds; the cluster's six nodes and the single redis-server "
+    print("Python %s, best of %d interleaved rounds; the cluster's six nodes and the other redis-servers "
           "on this machine" % (sys.version.split()[0], arguments.rounds))
     print_results(best)
 

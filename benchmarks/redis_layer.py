@@ -110,14 +110,18 @@ def round_trips(port, operation, count):
     return (reads_served(port) - before - 1) / float(count)
 
 
-def start_redis():
-    """A throwaway redis-server on a free port, saving nothing: (process, port)."""
+def start_redis(replica_of=None):
+    """
+    A throwaway redis-server on a free port, saving nothing: (process,
+    port); with ``replica_of`` (a port), a replica of the server there.
+    """
     from http_bridge import free_port  # in the main process only: it needs six
     port = free_port()
     directory = tempfile.mkdtemp(prefix="redis-benchmark-")
+    replication = [] if replica_of is None else ["--replicaof", "127.0.0.1", str(replica_of)]
     process = subprocess.Popen(
         ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-         "--dir", directory], stdout=open(os.devnull, "w"))
+         "--dir", directory] + replication, stdout=open(os.devnull, "w"))
     for _ in range(200):
         try:
             redis_command(port, "PING")
