@@ -3,8 +3,10 @@ The asgiref command over Redis Cluster: ``--layer redis+cluster://HOST:PORT/0``
 names one seed node of a real six-node cluster, and the split recipe
 (``asgiref interface`` + ``asgiref worker``) serves HTTP through it, one
 client after another and several at once, and WebSocket on the ASGI 3
-front; a cluster nobody answers for, or a db a cluster does not have, is
-one line and an exit code.
+front, as the layer comes and with ``--layer-option
+wait_for_replicas=True``, and again once a killed master is replaced; a
+cluster nobody answers for, or a db a cluster does not have, is one line
+and an exit code.
 """
 from __future__ import absolute_import, unicode_literals
 
@@ -40,9 +42,15 @@ def seed(cluster):
     return "redis+cluster://127.0.0.1:%d/0" % cluster.nodes[0].port
 
 
-def test_the_split_recipe_serves_http_over_a_cluster(command, seed):  # noqa: F811
-    interface = command("interface", "--port", "0", "--layer", seed)
-    worker = command("worker", "cli_apps:application", "--workers", "2", "--layer", seed)
+@pytest.fixture(params=[False, True], ids=["as-it-comes", "waiting-for-replicas"])
+def layer(request, seed):
+    """The arguments that name the cluster's layer: as it comes, and with ``wait_for_replicas``."""
+    return ["--layer", seed] + (["--layer-option", "wait_for_replicas=True"] if request.param else [])
+
+
+def test_the_split_recipe_serves_http_over_a_cluster(command, layer):  # noqa: F811
+    interface = command("interface", "--port", "0", *layer)
+    worker = command("worker", "cli_apps:application", "--workers", "2", *layer)
     worker.wait_for_line(WORKER_SERVING % r"cli_apps:application")
     port = interface.port()
     for n in range(5):
@@ -56,10 +64,10 @@ def test_the_split_recipe_serves_http_over_a_cluster(command, seed):  # noqa: F8
 
 
 @pytest.mark.skipif(not ASGI3, reason="the ASGI 3 front needs Python 3.9+ and uvicorn")
-def test_the_split_recipe_serves_websocket_over_a_cluster(command, seed):  # noqa: F811
+def test_the_split_recipe_serves_websocket_over_a_cluster(command, layer):  # noqa: F811
     from websockets.sync.client import connect
-    interface = command("interface", "--port", "0", "--layer", seed, "--server", "uvicorn")
-    worker = command("worker", "--consumers", "cli_apps:routes", "--workers", "2", "--layer", seed)
+    interface = command("interface", "--port", "0", "--server", "uvicorn", *layer)
+    worker = command("worker", "--consumers", "cli_apps:routes", "--workers", "2", *layer)
     worker.wait_for_line(WORKER_SERVING % r"consumers cli_apps:routes")
     port = interface.port()
     assert get(port, "/page")[2] == b"consumed /page"
@@ -89,9 +97,9 @@ def test_a_db_other_than_0_is_one_line_and_exit_2(command):  # noqa: F811
                     r"ValueError: Redis Cluster has only db 0", running.lines[0]), running.lines
 
 
-def test_the_split_recipe_serves_again_once_a_killed_master_is_replaced_without_a_restart(command, cluster, seed):  # noqa: F811,E501
-    interface = command("interface", "--port", "0", "--layer", seed)
-    worker = command("worker", "cli_apps:application", "--workers", "2", "--layer", seed)
+def test_the_split_recipe_serves_again_once_a_killed_master_is_replaced_without_a_restart(command, cluster, layer):  # noqa: F811,E501
+    interface = command("interface", "--port", "0", *layer)
+    worker = command("worker", "cli_apps:application", "--workers", "2", *layer)
     worker.wait_for_line(WORKER_SERVING % r"cli_apps:application")
     port = interface.port()
     assert get(port, "/before")[2] == echoed("GET", "/before", "")
