@@ -251,7 +251,8 @@ class Server(object):
         them and how many WAIT found with the writes. All on one connection,
         as WAIT counts the writes of its own connection only; never retried
         (a failure raises RedisUnavailable), nor retried by the caller
-        unless nothing can have run.
+        unless nothing can have run. An error reply to the script is raised;
+        one to ROLE or WAIT, after the script ran, raises Unconfirmed.
         """
         connection = self.connection()
         try:
@@ -266,14 +267,18 @@ class Server(object):
                 connection.send_command("SCRIPT", "LOAD", script.source)
                 connection.read_response()
                 reply, role = _read_both(connection, call)
-            for answer in (reply, role):
-                if isinstance(answer, ResponseError):
-                    raise answer
+            if isinstance(reply, ResponseError):
+                raise reply
+            if isinstance(role, ResponseError):
+                raise Unconfirmed(reply, role)
             replicas = len(role[2]) if role[0] in (b"master", "master") else 0
             if not reply or not replicas:
                 return reply, replicas, replicas
             connection.send_command("WAIT", replicas, max(1, int(timeout * 1000)))
-            return reply, replicas, connection.read_response()
+            try:
+                return reply, replicas, connection.read_response()
+            except ResponseError as error:
+                raise Unconfirmed(reply, error)
         except _FAILURES as error:
             connection.disconnect()
             raise self.unavailable(error)
@@ -390,6 +395,19 @@ def _reason(error, waited):
     # Python 2 keeps no cause: redis-py wrote the system's reason last.
     wrapped = _WRAPPED_REASON.match(str(error))
     return wrapped.group(1) if wrapped else (str(error) or type(error).__name__)
+
+
+class Unconfirmed(ResponseError):
+    """
+    :meth:`Server.run_replicated`'s script ran, but ROLE or WAIT was
+    refused (an ACL without them): ``reply`` is the script's, ``error`` the
+    refusal.
+    """
+
+    def __init__(self, reply, error):
+        ResponseError.__init__(self, str(error))
+        self.reply = reply
+        self.error = error
 
 
 def _read_both(connection, call):

@@ -25,11 +25,12 @@ from tests.redis_servers import executable, require_redis
 from tests.threads import in_thread
 
 try:
+    from redis.exceptions import ResponseError
     from asgiref.redis import RedisClusterChannelLayer, RedisUnavailable
     from asgiref.redis.cluster import cluster_support
     from asgiref.redis.cluster.wire import slot
 except ImportError:
-    RedisClusterChannelLayer = RedisUnavailable = cluster_support = slot = None
+    RedisClusterChannelLayer = RedisUnavailable = ResponseError = cluster_support = slot = None
 
 _started = []
 
@@ -583,6 +584,26 @@ def test_with_wait_for_replicas_receive_async_and_batches_take_as_receive_does()
         loop.close()
     assert received == [("confirmed.reply!%d" % number, {"n": number}) for number in range(3)] + [
         ("confirmed.plain", {"n": 3})]
+
+
+def test_with_wait_for_replicas_a_user_the_acl_denies_role_gets_the_servers_error():
+    nodes = cluster().alive()
+    for node in nodes:
+        cluster().cli(node, "ACL", "SETUSER", "no-role", "on", ">secret", "~*", "&*", "+@all", "-role")
+    try:
+        layer = RedisClusterChannelLayer(
+            hosts=["redis+cluster://no-role:secret@127.0.0.1:%d/0" % nodes[0].port], receive_timeout=1,
+            wait_for_replicas=True)
+        layer.send("denied", {"n": 1})
+        with pytest.raises(ResponseError) as raised:
+            layer.receive(["denied"])
+        assert "role" in str(raised.value).lower() and "permission" in str(raised.value).lower()
+        assert "the messages it took (1) are back at the head of their list" in str(raised.value)
+        # Nothing lost: the next receive allowed ROLE gets it.
+        assert layer_on_cluster(wait_for_replicas=True).receive(["denied"]) == ("denied", {"n": 1})
+    finally:
+        for node in nodes:
+            cluster().cli(node, "ACL", "DELUSER", "no-role")
 
 
 def _replica_of(node):

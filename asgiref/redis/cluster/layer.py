@@ -29,7 +29,7 @@ from redis.exceptions import NoScriptError, RedisError, ResponseError
 from ...base_layer import check_positive_number
 from ...bridge.layer_calls import clock
 from .. import wire
-from ..connection import RedisUnavailable, Script, Server, _reason, pack_arguments
+from ..connection import RedisUnavailable, Script, Server, Unconfirmed, _reason, pack_arguments
 from ..layer import _PLANS_KEPT, CAPACITY, EXPIRY, GROUP_EXPIRY, PING_TIMEOUT, PREFETCH, PREFIX, STATS_PREFIX
 from ..layer import RedisChannelLayer, _perform, _timeout
 from ..receive_plan import Command, Done, Pause
@@ -212,7 +212,9 @@ class RedisClusterChannelLayer(RedisChannelLayer):
         ``wait_for_replicas``, only once every replica connected to the
         master has the take; if one does not within REPLICA_TIMEOUT, the
         messages go back to the head of their list and RedisUnavailable
-        says so (as it does when the master cannot be reached).
+        says so (as it does when the master cannot be reached). Any other
+        error reply (an ACL user without ROLE or WAIT) is raised as Redis
+        gave it.
         """
         if not self.wait_for_replicas:
             return self.run(RECEIVE, keys, arguments)
@@ -224,11 +226,18 @@ class RedisClusterChannelLayer(RedisChannelLayer):
                     raise RedisUnavailable("no master serves %s in the slot map" % keys[0])
                 found, replicas, confirmed = server.run_replicated(RECEIVE, keys, arguments, REPLICA_TIMEOUT)
                 break
-            except (RedisUnavailable, ResponseError) as error:
-                # A stale slot map (MOVED) or a lost master: learn the slots
-                # again. Only a refused script, which took nothing, is tried again at once.
+            except Unconfirmed as refused:
+                if not refused.reply:
+                    raise refused.error
+                raise type(refused.error)("%s; %s" % (refused.error, self._put_back(server, refused.reply)))
+            except RedisUnavailable:
+                # The master is lost (it may have taken something): learn the slots for the next try.
                 self._learn_slots(client)
-                if attempt == 2 or not isinstance(error, ResponseError):
+                raise
+            except FAILURES as error:
+                # MOVED, ASK, TRYAGAIN or CLUSTERDOWN: nothing ran, so once more with the slots learnt again.
+                self._learn_slots(client)
+                if attempt == 2:
                     raise self.unavailable(error)
         if confirmed < replicas:
             raise RedisUnavailable("%s: %d of its %d replicas had this receive's take within %s s; %s" % (
