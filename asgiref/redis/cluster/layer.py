@@ -232,11 +232,11 @@ class RedisClusterChannelLayer(RedisChannelLayer):
                 raise type(refused.error)("%s; %s" % (refused.error, self._put_back(server, refused.reply)))
             except RedisUnavailable:
                 # The master is lost (it may have taken something): learn the slots for the next try.
-                self._learn_slots(client)
+                self._learn_slots(client, keys[0])
                 raise
             except FAILURES as error:
                 # MOVED, ASK, TRYAGAIN or CLUSTERDOWN: nothing ran, so once more with the slots learnt again.
-                self._learn_slots(client)
+                self._learn_slots(client, keys[0])
                 if attempt == 2:
                     raise self.unavailable(error)
         if confirmed < replicas:
@@ -254,11 +254,16 @@ class RedisClusterChannelLayer(RedisChannelLayer):
             return "the messages it took (%d) are lost: putting them back failed (%s)" % (len(messages), error)
         return "the messages it took (%d) are back at the head of their list" % len(messages)
 
-    def _learn_slots(self, client):
+    def _learn_slots(self, client, key):
+        # A read of ``key`` through the cluster client, which follows a
+        # MOVED and, after a lost node, learns the slots again its own way,
+        # as every call that falls back to it does. (Calling its
+        # initialize() from here raced with its own refresh on another
+        # thread: redis-py 5.0 raised RuntimeError in one of them.)
         try:
-            client.nodes_manager.initialize()
+            client.execute_command("EXISTS", key)
         except FAILURES:
-            # Unreachable for now; the next try learns them.
+            # Unreachable for now: the next try learns them.
             pass
 
     def _master_of(self, client, key):
