@@ -159,7 +159,7 @@ class Server(object):
     def connection(self):
         held = getattr(self._local, "held", None)
         if held is None or held.pid != os.getpid():
-            held = self._local.held = _Held(self._spare() or self.pool.make_connection(), self._spares)
+            held = self._local.held = _Held(self._spare() or own_connection(self.pool), self._spares)
         return held.connection
 
     def _spare(self):
@@ -324,7 +324,7 @@ class Server(object):
         left alone.
         """
         started = clock()
-        connection = self.pool.make_connection()
+        connection = own_connection(self.pool)
         # A connection of its own, so a short timeout here never shortens a
         # blocked receive's; connecting and redis-py's greeting (AUTH,
         # SELECT, ...) get half each, so together they stay within seconds.
@@ -408,6 +408,17 @@ class Unconfirmed(ResponseError):
         ResponseError.__init__(self, str(error))
         self.reply = reply
         self.error = error
+
+
+def own_connection(pool):
+    """
+    A new connection as ``pool`` makes them, that the pool does not count:
+    the layer holds and closes it itself, and a pool that counted it
+    (``pool.make_connection``) would refuse every connection past its
+    ``max_connections``, 100 by default in redis-py 8, however many were
+    closed since.
+    """
+    return pool.connection_class(**pool.connection_kwargs)
 
 
 def _read_both(connection, call):

@@ -295,6 +295,23 @@ def test_an_idle_blocked_receive_over_several_slots_does_not_poll():
     assert cpu < 0.1 * waited
 
 
+def test_doorbells_past_the_pools_max_connections_still_ring():
+    # A doorbell's connections are the layer's own, opened and closed by
+    # each wait: the client's pools must not count them.
+    layer = layer_on_cluster(receive_timeout=0.2, connection_kwargs={"max_connections": 5})
+    channels = names_in_other_slots(4, "doorbells.counted")
+    for _ in range(12):
+        assert layer.receive(channels, block=True) == (None, None)
+    # And it still subscribes: a send while it waits wakes it.
+    layer.receive_timeout = 5
+    sender = threading.Timer(0.5, lambda: layer.send(channels[2], {"n": 1}))
+    sender.start()
+    try:
+        assert layer.receive(channels, block=True) == (channels[2], {"n": 1})
+    finally:
+        sender.join()
+
+
 def test_a_blocked_receive_async_over_several_slots_wakes_on_a_send():
     if six.PY2:
         pytest.skip("receive_async needs Python 3's asyncio")

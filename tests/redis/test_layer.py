@@ -198,6 +198,19 @@ def test_ping_leaves_the_layers_own_connections_alone(server):
     assert layer.receive(["before"]) == ("before", {"n": 1})
 
 
+def test_pings_and_threads_past_the_pools_max_connections_still_serve(server):
+    # The layer opens and closes these connections itself: the pool must not
+    # count them (redis-py 8's pools refuse any past max_connections, 100 by
+    # default, and /healthz pings at every probe).
+    layer = layer_on(server, connection_kwargs={"max_connections": 3})
+    for _ in range(10):
+        layer.ping()
+    for number in range(5):
+        thread, received = in_thread(lambda n: (layer.send("own", {"n": n}), layer.receive(["own"]))[1], number)
+        thread.join(10)
+        assert received == [("own", {"n": number})]
+
+
 def test_a_socket_timeout_shorter_than_a_blocked_receive_is_refused():
     require_redis()
     with pytest.raises(ValueError) as raised:

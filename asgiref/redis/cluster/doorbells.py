@@ -11,7 +11,7 @@ import select
 from redis.exceptions import ConnectionError, ResponseError
 
 from ...bridge.layer_calls import clock
-from ..connection import RedisUnavailable
+from ..connection import RedisUnavailable, own_connection
 from .steps import FAILURES
 
 
@@ -39,7 +39,7 @@ class Doorbells(object):
                 connection = by_node.get(node.name)
                 if connection is None:
                     pool = client.get_redis_connection(node).connection_pool
-                    connection = by_node[node.name] = pool.make_connection()
+                    connection = by_node[node.name] = own_connection(pool)
                     self.connections.append(connection)
                     connection.connect()
                 # One SSUBSCRIBE per slot: a node refuses shard channels of several slots in one.
