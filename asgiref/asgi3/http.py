@@ -103,6 +103,8 @@ class HttpRelay(object):
         self.send = send
         self._client_gone = False
         self._over = False
+        #: The status of the response begun, 500 until one is.
+        self.status = 500
 
     async def run(self):
         front = self.front
@@ -165,6 +167,7 @@ class HttpRelay(object):
             return await self._error(refusal.status, refusal.text, body)
         # A value's surrounding blanks are not part of it (RFC 7230), and
         # strict servers refuse them (Django's cookies start with one).
+        self.status = message["status"]
         await self.send({"type": "http.response.start", "status": message["status"],
                          "headers": [(name, value.strip()) for name, value in message.get("headers", ())]})
         while True:
@@ -192,6 +195,7 @@ class HttpRelay(object):
     async def _error(self, status, text, body=None):
         """Answer ``status`` with ``text``; once the client has sent its ``body`` (see _wait_for_body_end), if given."""
         status, headers, content = error_answer(status, text)
+        self.status = status
         await self.send({"type": "http.response.start", "status": status, "headers": headers})
         if body is not None:
             await self._wait_for_body_end(body)

@@ -102,11 +102,16 @@ class WebSocketRelay(object):
             await self.send({"type": "websocket.close"})
             return await self._disconnected(NEVER_OPENED)
         await self.send({"type": "websocket.accept"})
+        counters = self.front.counters
+        if counters is not None:
+            counters.websockets(1)
         replies = asyncio.ensure_future(self._relay_replies(answer))
         try:
             code = await self._relay_frames()
         finally:
             replies.cancel()
+            if counters is not None:
+                counters.websockets(-1)
         # A close this side began ends the connection with its code, whatever
         # the client answers (a client too slow to read it closes on its own).
         await self._disconnected(self.closed_with if self.closed_with is not None else code)

@@ -60,11 +60,11 @@ class Monitoring(object):
         return self._package.WsgiFrontMetrics(front, self.metrics)
 
     def asgi3_front(self, front):
-        """``front`` (an ASGI 3 application) with its requests and WebSockets counted; /livez watches its loop."""
-        from ..metrics.asgi3_front import Asgi3FrontMetrics, loop_answers
-        counted = Asgi3FrontMetrics(front, self.metrics)
-        self.liveness.add(lambda: loop_answers(counted, LOOP_SILENCE))
-        return counted
+        """``front`` (a ``ChannelLayerApplication``), its requests and WebSockets counted; /livez watches its loop."""
+        from ..metrics.asgi3_front import count_front, loop_answers
+        count_front(front, self.metrics)
+        self.liveness.add(lambda: loop_answers(front, LOOP_SILENCE))
+        return front
 
     def http_server(self, server):
         """/livez watches the waitress loop of ``server`` (the uvicorn loop is watched by :meth:`asgi3_front`)."""

@@ -1,79 +1,38 @@
 """
-The HTTP and WebSocket metrics of the ASGI 3 front (uvicorn): ASGI 3
-middleware around ``ChannelLayerApplication``, which also keeps the
-event loop's heartbeat for ``/livez``. Python 3.9+ only.
+The HTTP and WebSocket metrics of the ASGI 3 front (uvicorn), counted by
+``ChannelLayerApplication`` itself through its ``counters``, and the
+liveness of the event loop it runs on, for ``/livez``. Python 3.9+ only.
 """
-import asyncio
-
-from ..bridge.layer_calls import clock
+import threading
 
 
-class Asgi3FrontMetrics(object):
+class FrontCounters(object):
     """
-    ASGI 3 middleware counting in ``metrics`` each HTTP request (in flight
-    while the application runs, then counted by status, ``500`` if it
-    started no response, and timed) and each accepted WebSocket while it is
-    open. :attr:`loop` is the event loop it runs on, once it has run.
+    What ``ChannelLayerApplication.counters`` calls, bound straight to the
+    tallies of ``metrics`` (no call of its own in between): each HTTP
+    request in flight while it is relayed, then timed by status; each
+    accepted WebSocket while it is open.
     """
 
-    def __init__(self, application, metrics):
-        self.application = application
-        self.metrics = metrics
-        #: The server's event loop, seen at its first call (the lifespan startup).
-        self.loop = None
-        self._started = metrics.http_requests_started.add
-        self._answered = metrics.http_request_duration.observe
-
-    async def __call__(self, scope, receive, send):
-        if scope["type"] != "http":
-            return await self._not_http(scope, receive, send)
-        began = clock()
-        # The status as the number the application sent (the collector writes it out).
-        status = [500]
-
-        async def recording_send(event):
-            if event["type"] == "http.response.start":
-                status[0] = event["status"]
-            await send(event)
-
-        self._started()
-        try:
-            await self.application(scope, receive, recording_send)
-        finally:
-            self._answered(status[0], clock() - began)
-
-    async def _not_http(self, scope, receive, send):
-        if self.loop is None:
-            self.loop = asyncio.get_running_loop()
-        if scope["type"] == "websocket":
-            return await self._websocket(scope, receive, send)
-        return await self.application(scope, receive, send)
-
-    async def _websocket(self, scope, receive, send):
-        connections = self.metrics.websocket_connections
-        accepted = []
-
-        async def recording_send(event):
-            if event["type"] == "websocket.accept" and not accepted:
-                accepted.append(True)
-                connections.add(1)
-            await send(event)
-
-        try:
-            await self.application(scope, receive, recording_send)
-        finally:
-            if accepted:
-                connections.add(-1)
+    def __init__(self, metrics):
+        self.request_started = metrics.http_requests_started.add
+        self.request_answered = metrics.http_request_duration.observe
+        self.websockets = metrics.websocket_connections.add
 
 
-def loop_answers(middleware, timeout):
+def count_front(front, metrics):
+    """Count the requests and WebSockets of ``front`` (a ``ChannelLayerApplication``) in ``metrics``; returns it."""
+    front.counters = FrontCounters(metrics)
+    return front
+
+
+def loop_answers(front, timeout):
     """
-    A liveness check of the event loop ``middleware`` runs on: None if the
-    loop runs a callback within ``timeout`` seconds (or has not started
-    yet), else what is wrong. Called from another thread.
+    A liveness check of the event loop ``front`` runs on: None if the loop
+    runs a callback within ``timeout`` seconds (or has not started yet),
+    else what is wrong. Called from another thread.
     """
-    import threading
-    loop = middleware.loop
+    loop = front.loop
     if loop is None or loop.is_closed():
         return None
     ran = threading.Event()

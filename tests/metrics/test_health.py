@@ -57,22 +57,26 @@ def test_livez_names_the_worker_threads_that_ended(endpoint):
 @pytest.mark.skipif(sys.version_info < (3, 9), reason="the ASGI 3 front runs on Python 3.9+")
 def test_livez_names_an_event_loop_that_does_not_run(endpoint):
     import asyncio
-    from asgiref.metrics.asgi3_front import Asgi3FrontMetrics, loop_answers
+    from asgiref.asgi3 import ChannelLayerApplication
+    from asgiref.metrics.asgi3_front import count_front, loop_answers
+    from tests.metrics.asgi3_calls import start_lifespan
 
-    # An application with nothing to do: the middleware sees the loop at its first call.
-    front = Asgi3FrontMetrics(lambda scope, receive, send: asyncio.sleep(0), endpoint.metrics)
+    # The front sees its loop at the lifespan's startup.
+    front = count_front(ChannelLayerApplication(ChannelLayer()), endpoint.metrics)
     endpoint.liveness.add(lambda: loop_answers(front, 0.5))
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=loop.run_forever)
     thread.start()
+    stop_lifespan = start_lifespan(front, loop)
     try:
-        asyncio.run_coroutine_threadsafe(front({"type": "lifespan"}, None, None), loop).result(10)
+        assert eventually(lambda: front.loop is loop)
         assert fetch(endpoint.port, "/livez") == (200, "ok\n")
         # A callback that blocks the loop, as code that blocks in a coroutine would.
         loop.call_soon_threadsafe(time.sleep, 3)
         assert fetch(endpoint.port, "/livez") == (503, "the event loop did not run a callback within 0.5s\n")
         assert eventually(lambda: fetch(endpoint.port, "/livez")[0] == 200)
     finally:
+        stop_lifespan()
         loop.call_soon_threadsafe(loop.stop)
         thread.join(10)
         loop.close()
