@@ -63,8 +63,8 @@ class Metrics(object):
         self.layer_call_duration = Timings(LAYER_CALL_BUCKETS)
         #: What group sends reported: the members reached (SENT) and missed (CHANNEL_FULL).
         self.layer_messages = Counts(SENT, CHANNEL_FULL)
-        #: Worker threads in ``handle`` now, and a callable counting those alive (None: no worker threads).
-        self.worker_threads_busy = Level()
+        #: Callables counting the worker threads serving now and those alive (None: no worker threads).
+        self.worker_threads_busy = None
         self.worker_threads_alive = None
         self.registry = CollectorRegistry(auto_describe=True)
         self.registry.register(_Collector(self))
@@ -120,7 +120,7 @@ class _Collector(object):
                          "(receive_wait: a receive that waits for a message)", calls,
                          lambda key: call_and_outcome(key)[0], "call")
         if metrics.worker_threads_alive is not None:
-            busy = metrics.worker_threads_busy.value
+            busy = metrics.worker_threads_busy()
             yield GaugeMetricFamily("asgiref_worker_threads_busy", "Worker threads handling a request or message "
                                     "now", value=busy)
             yield GaugeMetricFamily("asgiref_worker_threads_idle", "Worker threads alive and waiting for a request "

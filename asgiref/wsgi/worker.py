@@ -88,6 +88,11 @@ class AsgiToWsgiAdapter(object):
         """The threads started and not stopped yet."""
         return list(self._threads)
 
+    @property
+    def busy_threads(self):
+        """How many of the threads are serving a request now."""
+        return len(self._in_flight)
+
     def stop(self, timeout=STOP_TIMEOUT):
         """
         Stop taking requests; wait up to ``timeout`` seconds for those in
