@@ -21,7 +21,7 @@ import six
 
 from asgiref import conformance
 from tests.redis_cluster import RedisCluster, require_cluster
-from tests.redis_servers import executable, require_redis
+from tests.redis_servers import executable, free_port, require_redis
 from tests.threads import in_thread
 
 try:
@@ -165,7 +165,6 @@ def test_what_would_break_the_cluster_layout_is_refused(options, message):
 
 def test_ping_passes_on_the_cluster_and_names_the_seeds_when_none_answers(layer):
     assert layer.ping() is None
-    from tests.redis_servers import free_port
     port = free_port()
     nowhere = RedisClusterChannelLayer(hosts=["redis+cluster://127.0.0.1:%d/0" % port])
     with pytest.raises(RedisUnavailable) as raised:
@@ -377,6 +376,33 @@ def test_a_send_through_a_stale_slot_map_follows_moved_and_stores_once(layer):
     layer.send(name, {"n": 1})
     assert layer.receive([name]) == (name, {"n": 1})
     assert layer.receive([name]) == (None, None)
+
+
+def test_a_slot_refresh_that_fails_inside_redis_py_is_redis_unavailable_and_loses_nothing(layer):
+    from redis.cluster import ClusterNode
+    name = names_in_other_slots(1, "refresh")[0]
+    layer.send(name, {"n": 1})
+    manager = layer.cluster().nodes_manager
+    # The map names a master that is gone: a call there fails, and the
+    # client learns the slots again. That refresh raises as redis-py's does
+    # when another thread changes its nodes meanwhile (a race no test can
+    # time: the failure is put in its place).
+    gone = ClusterNode("127.0.0.1", free_port(), server_type="primary")
+    manager.create_redis_connections([gone])
+    manager.nodes_cache[gone.name] = gone
+    manager.slots_cache[slot(name)] = [gone]
+
+    def refresh_racing_another_thread(*arguments, **keywords):
+        raise RuntimeError("dictionary changed size during iteration")
+    manager.initialize = refresh_racing_another_thread
+    with pytest.raises(RedisUnavailable) as raised:
+        layer.send(name, {"n": 2})
+    assert "dictionary changed size during iteration" in str(raised.value)
+    del manager.initialize
+    # Once the slots are learnt again, the same layer serves, and what it had accepted is there.
+    manager.initialize()
+    layer.send(name, {"n": 3})
+    assert [layer.receive([name]) for _ in range(3)] == [(name, {"n": 1}), (name, {"n": 3}), (None, None)]
 
 
 # Failover: a master killed under traffic.

@@ -20,10 +20,13 @@ RECEIVE = Script(wire.RECEIVE)
 PUT_BACK = Script(wire.PUT_BACK)
 
 #: What redis-py raises when the cluster, a node or a slot cannot be reached
-#: (a MOVED or CLUSTERDOWN that outlived its retries included).
+#: (a MOVED or CLUSTERDOWN that outlived its retries included). RuntimeError
+#: too: the cluster clients learn the slots again after a lost node by
+#: iterating a dict of nodes that their calls on other threads (or tasks)
+#: change, and then raise "dictionary changed size during iteration".
 FAILURES = tuple(getattr(redis.exceptions, name) for name in (
     "ConnectionError", "TimeoutError", "ClusterError", "ClusterDownError", "TryAgainError", "AskError",
-    "RedisClusterException") if hasattr(redis.exceptions, name)) + (OSError,)
+    "RedisClusterException") if hasattr(redis.exceptions, name)) + (OSError, RuntimeError)
 
 #: Subscribe to the doorbells of ``lists`` (a tuple of list keys per slot); sent back None or the RedisUnavailable.
 Subscribe = collections.namedtuple("Subscribe", "lists")
