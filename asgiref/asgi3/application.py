@@ -11,9 +11,9 @@ import asyncio
 
 from ..base_layer import check_positive_number
 from ..bridge import HttpFront
-from ..bridge.layer_calls import clock
 from ..bridge.defaults import (
     BODY_CHUNK_SIZE, CONNECT_TIMEOUT, MAX_BODY_SIZE, REQUEST_CHANNEL, RESPONSE_TIMEOUT, SEND_TIMEOUT)
+from ..bridge.layer_calls import clock
 from .consumers import consume
 from .http import HttpRelay
 from .mailboxes import Mailboxes

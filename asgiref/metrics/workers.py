@@ -18,10 +18,11 @@ def instrument_workers(pools, metrics):
     request); ``metrics.worker_threads_alive``: those alive, so the idle
     ones are those alive less the busy ones, read at each scrape.
     """
-    counting = [pool for pool in pools if hasattr(pool, "busy_threads")]
-    wrapped = Level()
+    counting, wrapped = [], Level()
     for pool in pools:
-        if not hasattr(pool, "busy_threads"):
+        if hasattr(pool, "busy_threads"):
+            counting.append(pool)
+        else:
             pool.handle = _busy_while(pool.handle, wrapped.add)
     metrics.worker_threads_busy = lambda: wrapped.value + sum(pool.busy_threads for pool in counting)
     metrics.worker_threads_alive = lambda: sum(
