@@ -18,12 +18,17 @@ barely moves.
 With ``--same``, neither side is metered: the ratios then show how far
 apart two identical servers measure on this machine. With
 ``--instructions SECONDS``, each side also runs under valgrind's
-callgrind for that long, and the table adds the machine instructions the
-whole server process executes per request: a count other work on the
-machine does not move (about 1 % apart from run to run).
+callgrind for that long (``--instruction-runs`` times, in turns), and the
+table adds the machine instructions the whole server process executes per
+request: a count other work on the machine does not move (runs of one
+side are about 1 % apart, so the mean of several is shown).
+
+Each round of the throughput measure runs both sides back to back; the
+median of the rounds' ratios, with an interval that holds the true median
+with 95 % confidence, is shown beside the ratio of the best runs.
 
     python benchmarks/metrics_cost.py [--seconds 5] [--runs 5] [--connections 8,32] [--servers waitress,uvicorn]
-                                      [--instructions 20] [--same]
+                                      [--instructions 20] [--instruction-runs 3] [--same]
 
 Needs Linux, wrk (apt-get install wrk), the serve and metrics extras
 (pip install ".[serve,metrics]"), and for ``--instructions`` valgrind.
@@ -31,6 +36,7 @@ Needs Linux, wrk (apt-get install wrk), the serve and metrics extras
 from __future__ import print_function
 
 import argparse
+import math
 import os
 import re
 import shutil
@@ -54,14 +60,17 @@ def command(server, port, metered):
 def measure(server, levels, duration, runs, same=False):
     """
     {(metered, connections): (req/s, p50, p99)}, the best of ``runs`` runs
-    each, and {(metered, connections): the server's user and system CPU
-    microseconds per request over all the runs}. With ``same``, neither side is metered:
-    the ratios then show the spread between two identical servers.
+    each; {(metered, connections): the server's user and system CPU
+    microseconds per request over all the runs}; and {connections: each
+    round's ratio of the metered side's req/s to the other's}. With
+    ``same``, neither side is metered: the ratios then show the spread
+    between two identical servers.
     """
     ports = {False: free_port(), True: free_port()}
     processes = {}
     results = {}
     cpu = {}
+    rounds = dict((connections, []) for connections in levels)
     try:
         # Started one by one inside the try, so one that fails to start leaves none running.
         for metered, port in ports.items():
@@ -70,10 +79,12 @@ def measure(server, levels, duration, runs, same=False):
             load(port, 8, 1)  # warm up
         for connections in levels:
             for run in range(runs):
+                rates = {}
                 # Each side goes first in every other round, so neither gains from the order.
                 for metered in ((False, True) if run % 2 == 0 else (True, False)):
                     user, system = cpu_seconds(processes[metered].pid)
                     found = load(ports[metered], connections, duration)
+                    rates[metered] = found[0]
                     now_user, now_system = cpu_seconds(processes[metered].pid)
                     total = cpu.get((metered, connections), (0.0, 0.0, 0.0))
                     cpu[(metered, connections)] = (total[0] + now_user - user, total[1] + now_system - system,
@@ -81,44 +92,75 @@ def measure(server, levels, duration, runs, same=False):
                     best = results.get((metered, connections))
                     if best is None or found[0] > best[0]:
                         results[(metered, connections)] = found
+                rounds[connections].append(rates[True] / rates[False])
     finally:
         for process in processes.values():
             process.terminate()
             process.wait()
     return results, dict((key, (user / requests * 1e6, system / requests * 1e6))
-                         for key, (user, system, requests) in cpu.items())
+                         for key, (user, system, requests) in cpu.items()), rounds
 
 
-def instructions(server, duration):
-    """{metered: instructions the server process executes per request}, each side under callgrind for ``duration`` s."""
-    found = {}
+def median_and_interval(ratios):
+    """
+    The median of ``ratios`` and an interval that holds the true median
+    with at least 95 % confidence (order statistics: no assumption about
+    the spread's shape), or None when there are too few to give one.
+    """
+    ordered = sorted(ratios)
+    count = len(ordered)
+    middle = count // 2
+    median = ordered[middle] if count % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+    # The lowest rank k whose tail P(Binomial(count, 1/2) < k) is at most 2.5 %.
+    tail, rank = 0.0, 0
+    while tail + math.comb(count, rank) / 2.0 ** count <= 0.025:
+        tail += math.comb(count, rank) / 2.0 ** count
+        rank += 1
+    if rank == 0:
+        return median, None
+    return median, (ordered[rank - 1], ordered[count - rank])
+
+
+def instructions(server, duration, runs):
+    """
+    {metered: instructions the server process executes per request}, the
+    mean of ``runs`` runs of each side in turns, each under callgrind for
+    ``duration`` s.
+    """
+    found = {False: [], True: []}
     directory = tempfile.mkdtemp()
     try:
-        for metered in (False, True):
-            port = free_port()
-            counts = os.path.join(directory, "callgrind.%s" % metered)
-            process = start(server, port, ["valgrind", "--tool=callgrind", "--callgrind-out-file=" + counts]
-                            + command(server, port, metered))
-            try:
-                # Warmed up (under valgrind the first requests take seconds), then counted from zero.
-                subprocess.check_call(["wrk", "-t1", "-c8", "-d5s", "http://127.0.0.1:%d/" % port],
-                                      stdout=subprocess.DEVNULL)
-                subprocess.check_call(["callgrind_control", "--zero", str(process.pid)], stdout=subprocess.DEVNULL)
-                output = subprocess.check_output(["wrk", "-t1", "-c8", "-d%ds" % duration,
-                                                  "http://127.0.0.1:%d/" % port]).decode("ascii")
-                subprocess.check_call(["callgrind_control", "--dump", str(process.pid)], stdout=subprocess.DEVNULL)
-            finally:
-                process.terminate()
-                process.wait()
-            requests = int(re.search(r"(\d+) requests in", output).group(1))
-            if not requests:
-                raise SystemExit("%s under valgrind answered no request in %ds" % (server, duration))
-            with open(counts + ".1") as dump:
-                executed = int(re.search(r"^summary: (\d+)$", dump.read(), re.MULTILINE).group(1))
-            found[metered] = executed / float(requests)
+        for run in range(runs):
+            for metered in ((False, True) if run % 2 == 0 else (True, False)):
+                found[metered].append(_instructions(server, duration, metered, directory))
     finally:
         shutil.rmtree(directory)
-    return found
+    return dict((metered, sum(counts) / len(counts)) for metered, counts in found.items())
+
+
+def _instructions(server, duration, metered, directory):
+    port = free_port()
+    counts = os.path.join(directory, "callgrind.%s" % metered)
+    process = start(server, port, ["valgrind", "--tool=callgrind", "--callgrind-out-file=" + counts]
+                    + command(server, port, metered))
+    try:
+        # Warmed up (under valgrind the first requests take seconds), then counted from zero.
+        subprocess.check_call(["wrk", "-t1", "-c8", "-d5s", "http://127.0.0.1:%d/" % port],
+                              stdout=subprocess.DEVNULL)
+        subprocess.check_call(["callgrind_control", "--zero", str(process.pid)], stdout=subprocess.DEVNULL)
+        output = subprocess.check_output(["wrk", "-t1", "-c8", "-d%ds" % duration,
+                                          "http://127.0.0.1:%d/" % port]).decode("ascii")
+        subprocess.check_call(["callgrind_control", "--dump", str(process.pid)], stdout=subprocess.DEVNULL)
+    finally:
+        process.terminate()
+        process.wait()
+    requests = int(re.search(r"(\d+) requests in", output).group(1))
+    if not requests:
+        raise SystemExit("%s under valgrind answered no request in %ds" % (server, duration))
+    with open(counts + ".1") as dump:
+        executed = int(re.search(r"^summary: (\d+)$", dump.read(), re.MULTILINE).group(1))
+    os.remove(counts + ".1")
+    return executed / float(requests)
 
 
 def main():
@@ -131,24 +173,29 @@ def main():
                         help="run both sides without --metrics, to see how far apart two identical servers measure")
     parser.add_argument("--instructions", type=int, default=0, metavar="SECONDS",
                         help="also count instructions per request under valgrind for this long (0: not)")
+    parser.add_argument("--instruction-runs", type=int, default=3,
+                        help="runs of each side under valgrind, in turns; their mean is shown")
     arguments = parser.parse_args()
     levels = [int(level) for level in arguments.connections.split(",")]
-    rows = [("server", "connections", "req/s without", "req/s with --metrics", "ratio", "p99 without",
-             "p99 with", "p99 ratio", "user CPU/request without", "with", "ratio", "system without", "with")]
+    rows = [("server", "connections", "req/s without", "req/s with --metrics", "ratio", "rounds' median",
+             "95 % interval", "p99 without", "p99 with", "p99 ratio", "user CPU/request without", "with", "ratio",
+             "system without", "with")]
     for server in arguments.servers.split(","):
-        results, cpu = measure(server, levels, arguments.seconds, arguments.runs, arguments.same)
+        results, cpu, rounds = measure(server, levels, arguments.seconds, arguments.runs, arguments.same)
         for connections in levels:
             plain, metered = results[(False, connections)], results[(True, connections)]
             plain_cpu, metered_cpu = cpu[(False, connections)], cpu[(True, connections)]
+            median, interval = median_and_interval(rounds[connections])
             rows.append((server, str(connections), "%.0f" % plain[0], "%.0f" % metered[0],
-                         "%.3fx" % (metered[0] / plain[0]), "%.2f ms" % (plain[2] * 1e3),
+                         "%.3fx" % (metered[0] / plain[0]), "%.3fx" % median,
+                         "%.3fx-%.3fx" % interval if interval else "(more runs)", "%.2f ms" % (plain[2] * 1e3),
                          "%.2f ms" % (metered[2] * 1e3), "%.2fx" % (metered[2] / plain[2]),
                          "%.0f us" % plain_cpu[0], "%.0f us" % metered_cpu[0],
                          "%.3fx" % (metered_cpu[0] / plain_cpu[0]), "%.0f us" % plain_cpu[1],
                          "%.0f us" % metered_cpu[1]))
     print("Python %s, asgiref serve hello_app:application (in-memory layer, %d worker threads, waitress with %d "
-          "threads), wrk on loopback, %ds per run, best of %d interleaved runs"
-          % (sys.version.split()[0], 4, THREADS, arguments.seconds, arguments.runs))
+          "threads), wrk on loopback, %ds per run, best of %d interleaved runs; each round runs both sides back "
+          "to back, and its ratio is theirs" % (sys.version.split()[0], 4, THREADS, arguments.seconds, arguments.runs))
     if arguments.same:
         print("--same: neither side has --metrics; the ratios are the spread between two identical servers")
     print_table(rows)
@@ -156,10 +203,11 @@ def main():
         print()
         counted = [("server", "instructions/request without", "with --metrics", "ratio")]
         for server in arguments.servers.split(","):
-            found = instructions(server, arguments.instructions)
+            found = instructions(server, arguments.instructions, arguments.instruction_runs)
             counted.append((server, "%.0f" % found[False], "%.0f" % found[True],
                             "%.3fx" % (found[True] / found[False])))
-        print("Under valgrind's callgrind, wrk with 8 connections for %ds, after a warm-up" % arguments.instructions)
+        print("Under valgrind's callgrind, wrk with 8 connections for %ds, after a warm-up; the mean of %d runs a "
+              "side, in turns" % (arguments.instructions, arguments.instruction_runs))
         print_table(counted)
     print()
     print_table([("in this process (timeit, best of 5)", "without", "with --metrics' instruments", "added")]
