@@ -11,7 +11,7 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.utils import floatToGoString
 
-from .tallies import Counts, Level, Timings
+from .tallies import Counts, Level, Tally, Timings
 
 #: Upper bounds of the request duration histogram (seconds).
 REQUEST_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
@@ -20,10 +20,17 @@ REQUEST_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2
 #: waiting receive up to the layer's receive timeout.
 LAYER_CALL_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5)
 
+#: One layer call in this many, of each of a layer's methods (the first,
+#: then every this-many-th), is timed; it counts as this many in the call
+#: histogram, whose count and sum then estimate every call's. Timing a call
+#: (two clock reads and a histogram update) adds about half again to an
+#: in-memory layer's call; the counters count every call. docs/metrics.rst.
+LAYER_CALL_SAMPLE = 8
+
 # Keys of Metrics.layer_messages: the members a group send reached, or missed because their channel was full.
 SENT, CHANNEL_FULL = "sent", "channel_full"
 
-# How a layer call ended, the second half of its key in Metrics.layer_call_duration.
+# How a layer call ended, the second half of its key in Metrics.layer_call_duration and Metrics.layer_call_ends.
 #: Done: a message sent or received.
 DONE = "done"
 #: A receive that found no message.
@@ -58,9 +65,16 @@ class Metrics(object):
         #: HTTP requests begun: those in flight are these less those answered.
         self.http_requests_started = Level()
         self.websocket_connections = Level()
-        #: Layer calls, timed by :func:`call_key` of their name and outcome: DONE, EMPTY, FULL, REFUSED, FAILED or
-        #: CANCELLED.
-        self.layer_call_duration = Timings(LAYER_CALL_BUCKETS)
+        #: A sample of layer calls (:data:`LAYER_CALL_SAMPLE`), timed by :func:`call_key` of their name and
+        #: outcome: DONE, EMPTY, FULL, REFUSED, FAILED or CANCELLED.
+        self.layer_call_duration = Timings(LAYER_CALL_BUCKETS, weight=LAYER_CALL_SAMPLE)
+        #: Every layer call that ended other than DONE or EMPTY, by :func:`call_key`.
+        self.layer_call_ends = Counts()
+        #: Messages sent (send and send_async) and received (each kind of receive), each one.
+        self.layer_sent = Tally()
+        self.layer_received = Tally()
+        #: The layer calls counted (their names): each has its errors counter, from zero.
+        self.layer_calls = set()
         #: What group sends reported: the members reached (SENT) and missed (CHANNEL_FULL).
         self.layer_messages = Counts(SENT, CHANNEL_FULL)
         #: Callables counting the worker threads serving now and those alive (None: no worker threads).
@@ -93,31 +107,31 @@ class _Collector(object):
                                 value=max(0, started - sum(answered.values())))
         yield GaugeMetricFamily("asgiref_websocket_connections", "WebSocket connections open now (accepted, not "
                                 "yet closed)", value=metrics.websocket_connections.value)
-        calls = metrics.layer_call_duration
-        outcomes = calls.counts(call_and_outcome)
+        ends = metrics.layer_call_ends.snapshot()
         groups = metrics.layer_messages.snapshot()
-
-        def ended(outcome, *names):
-            return sum(count for (name, how), count in outcomes.items() if how == outcome and name in names)
         yield CounterMetricFamily("asgiref_layer_messages_sent", "Messages this process stored on the layer (a "
-                                  "group send: one per member that got it)", value=ended(DONE, "send") + groups[SENT])
+                                  "group send: one per member that got it)",
+                                  value=metrics.layer_sent.value + groups[SENT])
         yield CounterMetricFamily("asgiref_layer_messages_received", "Messages this process received from the "
-                                  "layer", value=ended(DONE, "receive", "receive_wait"))
+                                  "layer", value=metrics.layer_received.value)
         yield CounterMetricFamily("asgiref_layer_channel_full", "Sends the layer refused because the channel was "
                                   "at capacity (each try counts), and group members that missed a group send for "
-                                  "the same reason", value=ended(FULL, "send") + groups[CHANNEL_FULL])
+                                  "the same reason", value=ends.get(call_key("send", FULL), 0) + groups[CHANNEL_FULL])
         errors = CounterMetricFamily("asgiref_layer_errors", "Layer calls that failed (the layer unreachable or "
                                      "broken), by call", labels=["call"])
-        failed = {}
-        for (name, how), count in outcomes.items():
-            # A waiting receive's failure is a receive's, as its caller sees it.
-            name = "receive" if name == "receive_wait" else name
-            failed[name] = failed.get(name, 0) + (count if how == FAILED else 0)
+        failed = dict((name, 0) for name in metrics.layer_calls)
+        for key, count in ends.items():
+            name, how = call_and_outcome(key)
+            if how == FAILED:
+                # A waiting receive's failure is a receive's, as its caller sees it.
+                name = "receive" if name == "receive_wait" else name
+                failed[name] = failed.get(name, 0) + count
         for name, count in sorted(failed.items()):
             errors.add_metric([name], count)
         yield errors
-        yield _histogram("asgiref_layer_call_duration_seconds", "Seconds each layer call took, by call "
-                         "(receive_wait: a receive that waits for a message)", calls,
+        yield _histogram("asgiref_layer_call_duration_seconds", "Seconds layer calls took, by call (receive_wait: "
+                         "a receive that waits for a message), from one call in %d, counted %d times"
+                         % (LAYER_CALL_SAMPLE, LAYER_CALL_SAMPLE), metrics.layer_call_duration,
                          lambda key: call_and_outcome(key)[0], "call")
         if metrics.worker_threads_alive is not None:
             busy = metrics.worker_threads_busy()

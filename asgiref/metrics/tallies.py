@@ -3,13 +3,15 @@ The counts behind the metrics, kept as plain numbers, each thread its own
 (so an update takes no lock: one thread writes each number) and summed
 when scraped. An update is one Python call: the thread's own numbers are
 an attribute of a ``threading.local``, read inline, and a timing's count
-is its histogram row's (a request's status and a layer call's outcome are
-part of its key, so one update records both); docs/performance.rst
+is its histogram row's (a request's status is part of its key, so one
+update records both). The hottest counts, a layer's messages, are a
+:class:`Tally` each: one C call, no Python frame. docs/performance.rst
 measures what that costs. ``collectors`` turns them into Prometheus metric
 families at each scrape.
 """
 from __future__ import absolute_import, unicode_literals
 
+import itertools
 import threading
 from bisect import bisect_left
 
@@ -64,6 +66,23 @@ class Counts(object):
         return totals
 
 
+class Tally(object):
+    """
+    A count that goes up by one: ``next(tally.counter)`` from any thread,
+    one call into C that holds the GIL throughout, so it takes no lock and
+    loses no count (on a Python with a GIL, as every one this package
+    supports); :attr:`value` reads it.
+    """
+
+    def __init__(self):
+        self.counter = itertools.count()
+
+    @property
+    def value(self):
+        # itertools.count shows how far it has counted only in its repr, "count(N)".
+        return int(repr(self.counter)[len("count("):-1].rstrip("L"))
+
+
 class Level(object):
     """A number that goes up and down (open sockets, busy threads): ``add(amount)``; ``value`` reads it."""
 
@@ -87,11 +106,14 @@ class Timings(object):
     Histograms by key: ``observe(key, seconds)`` counts ``seconds`` in the
     first bucket of ``bounds`` it is at most, or past the last one. A key's
     count of observations is its row's, so a key can carry what else is
-    counted of the same event (a status, an outcome): :meth:`counts`.
+    counted of the same event (a status, an outcome): :meth:`counts`. With
+    ``weight``, for timings that observe one event in ``weight``, every
+    observation reads as ``weight`` of them (its count and its seconds).
     """
 
-    def __init__(self, bounds):
+    def __init__(self, bounds, weight=1):
         self.bounds = tuple(bounds)
+        self.weight = weight
         self._shards = _Shards(dict)
         self._local = self._shards.local
 
@@ -117,7 +139,8 @@ class Timings(object):
     def rows(self, group=None):
         """
         {key: row} summed over the threads, a row being the count in each
-        bucket (one past the last bound) and then the sum of seconds; with
+        bucket (one past the last bound) and then the sum of seconds, each
+        observation read as ``weight`` of them; with
         ``group``, keys that ``group(key)`` maps alike are summed under it.
         """
         totals = {}
@@ -127,6 +150,9 @@ class Timings(object):
                     key = group(key)
                 total = totals.get(key)
                 totals[key] = list(row) if total is None else [mine + theirs for mine, theirs in zip(total, row)]
+        if self.weight != 1:
+            for row in totals.values():
+                row[:] = [value * self.weight for value in row]
         return totals
 
     def counts(self, group=None):

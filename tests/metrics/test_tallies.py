@@ -6,7 +6,7 @@ from __future__ import absolute_import, unicode_literals
 
 import threading
 
-from asgiref.metrics.tallies import Counts, Level, Timings
+from asgiref.metrics.tallies import Counts, Level, Tally, Timings
 
 
 def in_threads(function, threads=4):
@@ -31,6 +31,17 @@ def test_counts_of_every_thread_are_summed_after_the_threads_end():
 
 def test_counts_name_their_keys_at_zero_before_any_update():
     assert Counts("sent", "full").snapshot() == {"sent": 0, "full": 0}
+
+
+def test_a_tally_counts_every_thread_s_additions():
+    tally = Tally()
+    assert tally.value == 0
+
+    def count():
+        for _ in range(10000):
+            next(tally.counter)
+    in_threads(count)
+    assert tally.value == 40000
 
 
 def test_a_level_goes_up_in_one_thread_and_down_in_another():
@@ -60,3 +71,11 @@ def test_a_key_counts_its_observations_and_keys_can_be_grouped():
     assert timings.counts() == {("send", "done"): 3, ("send", "full"): 3, ("receive", "done"): 3}
     assert timings.counts(lambda key: key[0]) == {"send": 6, "receive": 3}
     assert timings.snapshot(lambda key: key[0])["send"] == ([3, 6], 7.5)
+
+
+def test_a_weighted_timing_reads_as_that_many_observations_of_its_seconds():
+    timings = Timings((1,), weight=8)
+    timings.observe("send", 0.5)
+    timings.observe("send", 2)
+    assert timings.counts() == {"send": 16}
+    assert timings.snapshot()["send"] == ([8, 16], 20.0)
