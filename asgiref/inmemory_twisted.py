@@ -68,8 +68,10 @@ class _ReactorWaiter(object):
         if self.deferred.called:
             # Timed out or cancelled in the meantime; both looked after the message.
             return
-        self.timer.cancel()
+        # The receiver first, the timer after: the reactor runs neither
+        # the timer nor anything else until this returns.
         self.deferred.callback(self.found)
+        self.timer.cancel()
 
     def time_up(self):
         found = self.layer._stop_waiting(self)
