@@ -24,6 +24,9 @@ The replicated server shows what a replica costs on its own: on one
 machine the cluster's replicas apply every write on the same cores as the
 masters and the client, which the lone server's ping-pong never pays for.
 With ``wait_for_replicas`` each take also waits for the replica (WAIT).
+The table shows that cost: the CPU time every redis-server of a side spent
+per ping-pong (from ``/proc``, so on Linux only; the median of the rounds),
+and the part of it its replicas spent.
 """
 from __future__ import print_function, unicode_literals
 
@@ -50,8 +53,41 @@ NAMES = {
 }
 
 
-def measure_sync(layer, seconds):
-    """Ping-pong and send_group rates of one of this package's layers."""
+def server_seconds(pids):
+    """The CPU seconds (user and system) each process of ``pids`` has used, or None off Linux."""
+    try:
+        times = []
+        for pid in pids:
+            with open("/proc/%d/stat" % pid) as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+            times.append((int(fields[11]) + int(fields[12])) / float(os.sysconf("SC_CLK_TCK")))
+        return times
+    except (IOError, OSError):
+        return None
+
+
+def servers_per_call(operation, seconds, servers):
+    """
+    ``operation``'s rate, as ``rate``, and the CPU microseconds per call of
+    ``servers`` (a dict of role to pids: "all" and "replicas").
+    """
+    calls = [0]
+
+    def counted():
+        operation()
+        calls[0] += 1
+
+    before = dict((role, server_seconds(pids)) for role, pids in servers.items())
+    result = {"ping_pong": rate(counted, seconds)}
+    for role, pids in servers.items():
+        after = server_seconds(pids)
+        if after is not None and before[role] is not None:
+            result["%s_us" % role] = (sum(after) - sum(before[role])) / calls[0] * 1e6
+    return result
+
+
+def measure_sync(layer, seconds, servers):
+    """Ping-pong and send_group rates of one of this package's layers, and the servers' CPU per ping-pong."""
     def ping_pong():
         layer.send("http.request", REQUEST)
         layer.receive(["http.request"])
@@ -63,12 +99,12 @@ def measure_sync(layer, seconds):
         for member in members:
             layer.group_add("everyone", member)
 
-    results = {"ping_pong": rate(ping_pong, seconds)}
+    results = servers_per_call(ping_pong, seconds, servers)
     results["send_group"] = capped_rate(lambda: layer.send_group("everyone", SMALL), seconds, 50, new_group)
     return results
 
 
-def measure_channels_redis(hosts, seconds):
+def measure_channels_redis(hosts, seconds, servers):
     """The same workloads on channels_redis's coroutines."""
     import asyncio
     from channels_redis.core import RedisChannelLayer
@@ -91,7 +127,17 @@ def measure_channels_redis(hosts, seconds):
         async def broadcast():
             await layer.group_send("everyone", SMALL)
 
-        results = {"ping_pong": await timed(ping_pong), "send_group": 0.0}
+        before = server_seconds(servers["all"])
+        calls = [0]
+
+        async def counted():
+            await ping_pong()
+            calls[0] += 1
+
+        results = {"ping_pong": await timed(counted), "send_group": 0.0}
+        after = server_seconds(servers["all"])
+        if before is not None and after is not None:
+            results["all_us"] = (sum(after) - sum(before)) / calls[0] * 1e6
         for _ in range(3):
             await layer.flush()
             for index in range(MEMBERS):
@@ -103,33 +149,40 @@ def measure_channels_redis(hosts, seconds):
     return asyncio.run(run())
 
 
-def measure(side, hosts, seconds):
+def measure(side, hosts, seconds, servers):
     if side == "channels_redis":
-        return measure_channels_redis(hosts, seconds)
+        return measure_channels_redis(hosts, seconds, servers)
     if side.startswith("cluster"):
         from asgiref.redis import RedisClusterChannelLayer
         return measure_sync(RedisClusterChannelLayer(
-            hosts=hosts, capacity=1000000, wait_for_replicas=side == "cluster_waiting"), seconds)
+            hosts=hosts, capacity=1000000, wait_for_replicas=side == "cluster_waiting"), seconds, servers)
     from asgiref.redis import RedisChannelLayer
-    return measure_sync(RedisChannelLayer(hosts=hosts, capacity=1000000), seconds)
+    return measure_sync(RedisChannelLayer(hosts=hosts, capacity=1000000), seconds, servers)
 
 
-def run_side(python, side, hosts, seconds):
+def run_side(python, side, hosts, servers, seconds):
     # channels_redis's side must import its own asgiref (3.x), not this tree.
     path = [HERE] if side == "channels_redis" else [ROOT, HERE]
     environment = dict(os.environ, PYTHONPATH=os.pathsep.join(path))
     command = [python, os.path.abspath(__file__), "--measure", side, "--hosts", json.dumps(hosts),
-               "--seconds", str(seconds)]
+               "--servers", json.dumps(servers), "--seconds", str(seconds)]
     output = subprocess.check_output(command, env=environment, cwd=tempfile.gettempdir())
     return json.loads(output.decode("utf-8"))
 
 
-def print_results(best):
-    rows = [("side", "ping-pong ~1 KB, ops/s", "vs one Redis", "send_group to 1,000 members, /s",
-             "vs channels_redis")]
+def microseconds(runs, key):
+    """The median over ``runs`` of ``key`` in microseconds, as text ("-" where not measured)."""
+    values = sorted(run[key] for run in runs if key in run)
+    return "%.0f" % values[len(values) // 2] if values else "-"
+
+
+def print_results(best, runs):
+    rows = [("side", "ping-pong ~1 KB, ops/s", "vs one Redis", "servers' CPU per ping-pong, us",
+             "of which replicas', us", "send_group to 1,000 members, /s", "vs channels_redis")]
     for side in ("single", "replicated", "cluster", "cluster_waiting", "channels_redis"):
         rows.append((NAMES[side], "%.0f" % best[side]["ping_pong"],
                      "%.2fx" % (best[side]["ping_pong"] / best["single"]["ping_pong"]),
+                     microseconds(runs[side], "all_us"), microseconds(runs[side], "replicas_us"),
                      "%.0f" % best[side]["send_group"],
                      "%.2fx" % (best[side]["send_group"] / best["channels_redis"]["send_group"])))
     print_table(rows)
@@ -141,9 +194,11 @@ def main():
     parser.add_argument("--rounds", type=int, default=3, help="turns each side takes; the best counts")
     parser.add_argument("--measure", choices=sorted(NAMES), help=argparse.SUPPRESS)
     parser.add_argument("--hosts", help=argparse.SUPPRESS)
+    parser.add_argument("--servers", help=argparse.SUPPRESS)
     arguments = parser.parse_args()
     if arguments.measure:
-        print(json.dumps(measure(arguments.measure, json.loads(arguments.hosts), arguments.seconds)))
+        print(json.dumps(measure(arguments.measure, json.loads(arguments.hosts), arguments.seconds,
+                                 json.loads(arguments.servers))))
         return
     sys.path.insert(0, ROOT)
     from tests.redis_cluster import RedisCluster
@@ -153,26 +208,33 @@ def main():
     replica, _ = start_redis(replica_of=primary_port)
     cluster = RedisCluster()
     one_redis = ["redis://127.0.0.1:%d/0" % port]
-    sides = [("single", sys.executable, one_redis),
-             ("replicated", sys.executable, ["redis://127.0.0.1:%d/0" % primary_port]),
-             ("cluster", sys.executable, cluster.urls[:1]), ("cluster_waiting", sys.executable, cluster.urls[:1]),
-             ("channels_redis", channels_redis_python, one_redis)]
+    lone = {"all": [process.pid], "replicas": []}
+    with_replica = {"all": [primary.pid, replica.pid], "replicas": [replica.pid]}
+    masters = set(node.port for node in cluster.masters())
+    nodes = {"all": [node.process.pid for node in cluster.nodes],
+             "replicas": [node.process.pid for node in cluster.nodes if node.port not in masters]}
+    sides = [("single", sys.executable, one_redis, lone),
+             ("replicated", sys.executable, ["redis://127.0.0.1:%d/0" % primary_port], with_replica),
+             ("cluster", sys.executable, cluster.urls[:1], nodes),
+             ("cluster_waiting", sys.executable, cluster.urls[:1], nodes),
+             ("channels_redis", channels_redis_python, one_redis, lone)]
     runs = dict((side, []) for side in NAMES)
     try:
         # Turns, round after round: a load that comes and goes on the
         # machine falls on every side alike.
         for _ in range(arguments.rounds):
-            for side, python, hosts in sides:
-                runs[side].append(run_side(python, side, hosts, arguments.seconds))
+            for side, python, hosts, servers in sides:
+                runs[side].append(run_side(python, side, hosts, servers, arguments.seconds))
     finally:
         cluster.stop()
         for server in (process, primary, replica):
             server.terminate()
             server.wait()
-    best = dict((side, dict((key, max(run[key] for run in runs[side])) for key in runs[side][0])) for side in runs)
+    best = dict((side, dict((key, max(run[key] for run in runs[side])) for key in ("ping_pong", "send_group")))
+                for side in runs)
     print("Python %s, best of %d interleaved rounds; the cluster's six nodes and the other redis-servers "
           "on this machine" % (sys.version.split()[0], arguments.rounds))
-    print_results(best)
+    print_results(best, runs)
 
 
 if __name__ == "__main__":
