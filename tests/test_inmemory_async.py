@@ -1,8 +1,10 @@
 """The in-memory layer's receive_async: woken like blocking receive, safe to cancel, on any loop."""
 from __future__ import absolute_import, unicode_literals
 
+import gc
 import threading
 import time
+import weakref
 
 import pytest
 
@@ -12,6 +14,7 @@ from tests.threads import in_thread, numbered_messages_in_thread
 asyncio = pytest.importorskip("asyncio")
 conformance_async = pytest.importorskip("asgiref.conformance.async_helpers")
 run = conformance_async.run
+inmemory_async = pytest.importorskip("asgiref.inmemory_async")
 
 
 def settle(loop, seconds=0.1):
@@ -167,3 +170,86 @@ def test_a_single_reader_gets_everything_in_order_from_a_thread():
     received = [run(layer.receive_async(["reply?abc"]))[1]["n"] for _ in range(500)]
     producer.join(10)
     assert received == list(range(500))
+
+
+def test_waits_with_different_timeouts_on_one_loop_each_end_at_their_own(loop):
+    slow, quick = ChannelLayer(receive_timeout=0.6), ChannelLayer(receive_timeout=0.1)
+    ended = {}
+
+    async def timed(name, layer):
+        started = loop.time()
+        result = await layer.receive_async(["nothing"])
+        ended[name] = (result, loop.time() - started)
+
+    tasks = [loop.create_task(timed("slow", slow)), loop.create_task(timed("quick", quick))]
+    loop.run_until_complete(asyncio.wait(tasks, timeout=10))
+    assert ended["quick"][0] == ended["slow"][0] == (None, None)
+    # Within the loop's own timer precision (a loop may fire a timer a hair early).
+    assert 0.099 <= ended["quick"][1] < 0.5
+    assert ended["slow"][1] >= 0.599
+
+
+def test_woken_waits_leave_nothing_behind_on_the_loop(loop):
+    # A woken wait cancels no timer: its timeout's entry goes with the next wait.
+    layer = ChannelLayer(receive_timeout=30)
+
+    async def ping_pong():
+        for n in range(200):
+            receiving = loop.create_task(layer.receive_async(["c"]))
+            await asyncio.sleep(0)
+            layer.send("c", {"n": n})
+            assert await receiving == ("c", {"n": n})
+
+    loop.run_until_complete(ping_pong())
+    timeouts = inmemory_async._timeouts(loop)
+    assert len(timeouts.heap) <= 1
+    assert len(timeouts.armed) == 1
+
+
+def test_a_loop_closed_with_a_timeout_pending_is_not_kept_alive():
+    loop = asyncio.new_event_loop()
+    layer = ChannelLayer(receive_timeout=30)
+    task = loop.create_task(layer.receive_async(["c"]))
+    settle(loop)
+    task.cancel()
+    loop.run_until_complete(asyncio.wait([task], timeout=10))
+    assert len(inmemory_async._timeouts(loop).armed) == 1
+    loop.close()
+    closed = weakref.ref(loop)
+    del loop, task
+    gc.collect()
+    assert closed() is None
+
+
+class Waiter(object):
+    """Something a LoopTimeouts can refer to weakly."""
+
+
+def test_loop_timeouts_expire_every_wait_due_even_after_one_fails(loop):
+    timeouts, expired = inmemory_async.LoopTimeouts(), []
+    waiters = [Waiter() for _ in range(3)]
+
+    def expire(waiter):
+        expired.append(waiters.index(waiter))
+        if waiter is waiters[0]:
+            raise RuntimeError("a failing expire")
+
+    errors = []
+    loop.set_exception_handler(lambda loop, context: errors.append(context["exception"]))
+    for waiter in waiters:
+        timeouts.add(loop, 0.05, waiter, expire)
+    settle(loop, 0.3)
+    assert expired == [0, 1, 2]
+    assert [str(error) for error in errors] == ["a failing expire"]
+    assert timeouts.heap == [] and timeouts.armed == []
+
+
+def test_loop_timeouts_skip_a_waiter_that_is_gone(loop):
+    timeouts, expired = inmemory_async.LoopTimeouts(), []
+    kept, gone = Waiter(), Waiter()
+    timeouts.add(loop, 0.05, gone, expired.append)
+    timeouts.add(loop, 0.05, kept, expired.append)
+    del gone
+    gc.collect()
+    settle(loop, 0.3)
+    assert expired == [kept]
