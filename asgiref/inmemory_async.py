@@ -72,9 +72,10 @@ class LoopTimeouts(object):
     The timeouts of the waits on one event loop, on the loop's timers: one
     while every wait has the same ``receive_timeout``. A wait that ends
     first has no timer to cancel: a woken receive resumes with nothing to
-    do but return its message, and a wait costs no timer of its own. Used
-    from the loop's thread only; it holds no reference to the loop, which
-    keeps it only as long as the loop lives.
+    do but return its message, and a wait costs no timer of its own. The
+    entry of a wait that ended stays until the waits before it have ended
+    too, at most ``receive_timeout`` seconds. Used from the loop's thread
+    only. It holds no reference to the loop: it goes with its loop.
     """
 
     def __init__(self):
