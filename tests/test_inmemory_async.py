@@ -174,33 +174,25 @@ def test_a_single_reader_gets_everything_in_order_from_a_thread():
 
 def test_waits_with_different_timeouts_on_one_loop_each_end_at_their_own(loop):
     slow, quick = ChannelLayer(receive_timeout=0.6), ChannelLayer(receive_timeout=0.1)
-    ended = {}
-
-    async def timed(name, layer):
-        started = loop.time()
-        result = await layer.receive_async(["nothing"])
-        ended[name] = (result, loop.time() - started)
-
-    tasks = [loop.create_task(timed("slow", slow)), loop.create_task(timed("quick", quick))]
+    started, ended = loop.time(), {}
+    tasks = [loop.create_task(slow.receive_async(["nothing"])), loop.create_task(quick.receive_async(["nothing"]))]
+    for name, task in zip(("slow", "quick"), tasks):
+        task.add_done_callback(lambda task, name=name: ended.setdefault(name, loop.time() - started))
     loop.run_until_complete(asyncio.wait(tasks, timeout=10))
-    assert ended["quick"][0] == ended["slow"][0] == (None, None)
+    assert [task.result() for task in tasks] == [(None, None), (None, None)]
     # Within the loop's own timer precision (a loop may fire a timer a hair early).
-    assert 0.099 <= ended["quick"][1] < 0.5
-    assert ended["slow"][1] >= 0.599
+    assert 0.099 <= ended["quick"] < 0.5
+    assert ended["slow"] >= 0.599
 
 
 def test_woken_waits_leave_nothing_behind_on_the_loop(loop):
     # A woken wait cancels no timer: its timeout's entry goes with the next wait.
     layer = ChannelLayer(receive_timeout=30)
-
-    async def ping_pong():
-        for n in range(200):
-            receiving = loop.create_task(layer.receive_async(["c"]))
-            await asyncio.sleep(0)
-            layer.send("c", {"n": n})
-            assert await receiving == ("c", {"n": n})
-
-    loop.run_until_complete(ping_pong())
+    for n in range(200):
+        receiving = loop.create_task(layer.receive_async(["c"]))
+        settle(loop, 0)
+        layer.send("c", {"n": n})
+        assert loop.run_until_complete(receiving) == ("c", {"n": n})
     timeouts = inmemory_async._timeouts(loop)
     assert len(timeouts.heap) <= 1
     assert len(timeouts.armed) == 1
