@@ -19,10 +19,10 @@ Needs Linux, wrk (apt-get install wrk) and waitress (pip install ".[serve]").
 from __future__ import print_function
 
 import argparse
-import os
 import sys
 import tempfile
 
+from cpu_time import cpu_seconds
 from http_bridge import THREADS, free_port, load, start
 from tables import print_table
 
@@ -38,18 +38,11 @@ def serve(application, level, port, log):
     return start("%s at %s" % (application, level), port, arguments, stderr=log)
 
 
-def cpu_seconds(pid):
-    """User and system CPU time of process ``pid`` so far."""
-    with open("/proc/%d/stat" % pid) as stat:
-        fields = stat.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / float(os.sysconf("SC_CLK_TCK"))
-
-
 def measure(server, port, connections, seconds):
     """One wrk run: (requests per second, p99, server CPU microseconds per request)."""
-    before = cpu_seconds(server.pid)
+    before = sum(cpu_seconds(server.pid))
     rate, _, p99 = load(port, connections, seconds)
-    return rate, p99, (cpu_seconds(server.pid) - before) / (rate * seconds) * 1e6
+    return rate, p99, (sum(cpu_seconds(server.pid)) - before) / (rate * seconds) * 1e6
 
 
 def main():

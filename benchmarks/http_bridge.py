@@ -104,15 +104,6 @@ def wrk(port, connections, duration, path="/"):
     return rate, p50, p99, failed, output
 
 
-def cpu_seconds(pid):
-    """(user, system) CPU seconds the process ``pid`` has used so far (all its threads)."""
-    with open("/proc/%d/stat" % pid) as stat:
-        # After the command name in parentheses: utime and stime are fields 14 and 15.
-        fields = stat.read().rsplit(")", 1)[1].split()
-    tick = float(os.sysconf("SC_CLK_TCK"))
-    return int(fields[11]) / tick, int(fields[12]) / tick
-
-
 def memory(pid, field):
     with open("/proc/%d/status" % pid) as status:
         return int(re.search(r"%s:\s+(\d+) kB" % field, status.read()).group(1)) * 1024

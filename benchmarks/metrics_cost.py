@@ -45,7 +45,8 @@ import sys
 import tempfile
 import timeit
 
-from http_bridge import ROOT, THREADS, cpu_seconds, free_port, load, start
+from cpu_time import cpu_seconds
+from http_bridge import ROOT, THREADS, free_port, load, start
 from tables import print_table
 
 

@@ -37,6 +37,7 @@ import subprocess
 import sys
 import tempfile
 
+from cpu_time import cpu_seconds
 from inmemory_vs_1_1 import REQUEST, clock, rate
 from redis_layer import MEMBERS, SIDES, SMALL, cached_python, capped_rate, start_redis
 from tables import print_table
@@ -56,12 +57,7 @@ NAMES = {
 def server_seconds(pids):
     """The CPU seconds (user and system) each process of ``pids`` has used, or None off Linux."""
     try:
-        times = []
-        for pid in pids:
-            with open("/proc/%d/stat" % pid) as stat:
-                fields = stat.read().rsplit(")", 1)[1].split()
-            times.append((int(fields[11]) + int(fields[12])) / float(os.sysconf("SC_CLK_TCK")))
-        return times
+        return [sum(cpu_seconds(pid)) for pid in pids]
     except (IOError, OSError):
         return None
 

@@ -35,6 +35,7 @@ import time
 import uvicorn
 
 from asgi3_front import _event_loop
+from cpu_time import cpu_seconds
 from http_bridge import free_port, wrk
 from redis_layer import start_redis
 from redis_split import start, stop
@@ -75,14 +76,6 @@ def ping_median(port, count=500):
     return sorted(times)[count // 2]
 
 
-def cpu_seconds(pid):
-    """The CPU time process ``pid`` has used so far (user and system), from /proc."""
-    with open("/proc/%d/stat" % pid) as stat:
-        fields = stat.read().rpartition(")")[2].split()
-    # utime and stime, the 14th and 15th fields: the 12th and 13th after the command's name.
-    return (int(fields[11]) + int(fields[12])) / float(os.sysconf("SC_CLK_TCK"))
-
-
 def pair(front, redis_url, workers, port):
     """``asgiref interface`` on ``front`` and ``asgiref worker`` over ``redis_url``, answering on ``port``."""
     layer = ["--layer", redis_url, "--log-level", "WARNING"]
@@ -109,9 +102,9 @@ def measure(arguments, redis_port, proxy):
         results = {}
         for _ in range(arguments.rounds):
             for configuration, port in ports.items():
-                used = cpu_seconds(proxy_process.pid)
+                used = sum(cpu_seconds(proxy_process.pid))
                 rate, p50, p99, failed, _ = wrk(port, arguments.connections, arguments.seconds)
-                proxy_cpu = (cpu_seconds(proxy_process.pid) - used) / arguments.seconds
+                proxy_cpu = (sum(cpu_seconds(proxy_process.pid)) - used) / arguments.seconds
                 best = results.get(configuration)
                 if best is None or rate > best[0]:
                     results[configuration] = (rate, p50, p99, failed, proxy_cpu)
