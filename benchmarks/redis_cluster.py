@@ -62,23 +62,28 @@ def server_seconds(pids):
         return None
 
 
+def servers_now(servers):
+    """The CPU seconds so far of each role's processes in ``servers`` (role to pids: "all", "replicas")."""
+    return dict((role, server_seconds(pids)) for role, pids in servers.items())
+
+
+def per_call(before, after, calls):
+    """{"all_us": ..., "replicas_us": ...}: the CPU microseconds per call between two servers_now()."""
+    return dict(("%s_us" % role, (sum(after[role]) - sum(before[role])) / calls * 1e6)
+                for role in before if before[role] is not None and after[role] is not None)
+
+
 def servers_per_call(operation, seconds, servers):
-    """
-    ``operation``'s rate, as ``rate``, and the CPU microseconds per call of
-    ``servers`` (a dict of role to pids: "all" and "replicas").
-    """
+    """``operation``'s rate, as ``rate``, and the servers' CPU per call (per_call)."""
     calls = [0]
 
     def counted():
         operation()
         calls[0] += 1
 
-    before = dict((role, server_seconds(pids)) for role, pids in servers.items())
+    before = servers_now(servers)
     result = {"ping_pong": rate(counted, seconds)}
-    for role, pids in servers.items():
-        after = server_seconds(pids)
-        if after is not None and before[role] is not None:
-            result["%s_us" % role] = (sum(after) - sum(before[role])) / calls[0] * 1e6
+    result.update(per_call(before, servers_now(servers), calls[0]))
     return result
 
 
@@ -123,17 +128,15 @@ def measure_channels_redis(hosts, seconds, servers):
         async def broadcast():
             await layer.group_send("everyone", SMALL)
 
-        before = server_seconds(servers["all"])
         calls = [0]
 
         async def counted():
             await ping_pong()
             calls[0] += 1
 
+        before = servers_now(servers)
         results = {"ping_pong": await timed(counted), "send_group": 0.0}
-        after = server_seconds(servers["all"])
-        if before is not None and after is not None:
-            results["all_us"] = (sum(after) - sum(before)) / calls[0] * 1e6
+        results.update(per_call(before, servers_now(servers), calls[0]))
         for _ in range(3):
             await layer.flush()
             for index in range(MEMBERS):
