@@ -7,9 +7,12 @@ thread of its own), side by side in one run.
     python benchmarks/wakeup.py [--samples 1000]
 
 All three wait at once, each on its own channel; one sender thread sends to
-them in turn, a few milliseconds apart, so each send finds its receiver
-asleep. A sample is the time from just before ``send`` to the receiver
-holding the message. Each is shown beside its floor, the same wake-up with
+them in rounds, a few milliseconds apart, so each send finds its receiver
+asleep. Each round takes every kind once, in a new random order: a kind
+that always came right after another would find the code they share (the
+event loop's, the layer's send) warm, and a floor measured always right
+after its receiver would look faster than it is. A sample is the time from
+just before ``send`` to the receiver holding the message. Each is shown beside its floor, the same wake-up with
 no layer (another thread wakes a receiver waiting in its own thread the
 same way): a bare lock released, asyncio's (and uvloop's)
 call_soon_threadsafe setting a future that a coroutine awaits, Twisted's
@@ -147,7 +150,7 @@ def pairs(layer):
 
 
 def measure(kinds, layer, samples):
-    """{name: sorted wake-up seconds} of each (name, start) kind, sampled in turn."""
+    """{name: sorted wake-up seconds} of each (name, start) kind, over ``samples`` rounds of all kinds."""
     clock = time.perf_counter
     latencies = dict((name, []) for name, _ in kinds)
     received = threading.Event()
@@ -159,12 +162,15 @@ def measure(kinds, layer, samples):
         return record
     senders = [start(layer, recorder(name)) for name, start in kinds]
     time.sleep(0.2)
-    for index in range(samples * len(kinds)):
-        time.sleep(random.uniform(0.002, 0.012))
-        received.clear()
-        senders[index % len(kinds)]({"sent": clock()})
-        if not received.wait(5):
-            raise SystemExit("%s did not wake up" % kinds[index % len(kinds)][0])
+    order = list(range(len(kinds)))
+    for _ in range(samples):
+        random.shuffle(order)
+        for index in order:
+            time.sleep(random.uniform(0.002, 0.012))
+            received.clear()
+            senders[index]({"sent": clock()})
+            if not received.wait(5):
+                raise SystemExit("%s did not wake up" % kinds[index][0])
     for send in senders:
         send(STOP)
     return dict((name, sorted(values)) for name, values in latencies.items())
@@ -186,7 +192,8 @@ def main():
     measured = pairs(layer)
     latencies = measure([kind for pair in measured for kind in pair], layer, arguments.samples)
     blocking = median(latencies["blocking receive"])
-    print("Python %s, %d wake-ups of each kind, interleaved" % (sys.version.split()[0], arguments.samples))
+    print("Python %s, %d rounds, each waking every kind once in a random order"
+          % (sys.version.split()[0], arguments.samples))
     rows = [("receiver", "median", "p99", "vs blocking", "floor", "floor median", "vs floor", "layer adds")]
     for (name, _), (floor, _) in measured:
         values, floor_median = latencies[name], median(latencies[floor])
