@@ -12,12 +12,12 @@ asleep. Each round takes every kind once, in a new random order: a kind
 that always came right after another would find the code they share (the
 event loop's, the layer's send) warm, and a floor measured always right
 after its receiver would look faster than it is. A sample is the time from
-just before ``send`` to the receiver holding the message. Each is shown beside its floor, the same wake-up with
-no layer (another thread wakes a receiver waiting in its own thread the
-same way): a bare lock released, asyncio's (and uvloop's)
-call_soon_threadsafe setting a future that a coroutine awaits, Twisted's
-callFromThread firing a Deferred. Needs Python 3; the Twisted rows need
-Twisted, the uvloop rows uvloop.
+just before ``send`` to the receiver holding the message. Each is shown
+beside its floor, the same wake-up with no layer (another thread wakes a
+receiver waiting in its own thread the same way): a bare lock released,
+asyncio's (and uvloop's) call_soon_threadsafe setting a future that a
+coroutine awaits, Twisted's callFromThread firing a Deferred. Needs Python
+3; the Twisted rows need Twisted, the uvloop rows uvloop.
 """
 from __future__ import print_function
 
